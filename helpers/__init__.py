@@ -1,0 +1,1 @@
+"""Helpers for the MCP tool-calling workbook."""
