@@ -1,0 +1,42 @@
+"""Settings for the notebooks: a notebook parameter wins, then the environment, then the project's `.env`.
+
+Read when asked for, never at import, so a notebook can change a parameter and run again.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+ENV_FILE = PROJECT_ROOT / ".env"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message names it and says how to set it."""
+
+
+def setting(name: str, parameter: str | None = None, default: str | None = None) -> str | None:
+    """The value of `name`: the notebook parameter if not empty, else the environment, else `.env`."""
+    if parameter not in (None, ""):
+        return parameter
+    value = os.environ.get(name)
+    if value in (None, "") and ENV_FILE.is_file():
+        value = dotenv_values(ENV_FILE).get(name)
+    return value if value not in (None, "") else default
+
+
+def required(name: str, parameter: str | None = None, how: str = "", secret: bool = False) -> str:
+    """Like `setting`, but a missing value raises ConfigError that says where to set it.
+
+    Secrets (`secret=True`) are never suggested for the parameters cell: notebooks get shared.
+    """
+    value = setting(name, parameter)
+    if value is None:
+        hint = f" {how}" if how else ""
+        where = "" if secret else "in the notebook's parameters cell, "
+        raise ConfigError(f"{name} is not set.{hint} Set it {where}in the environment (export {name}=...) "
+                          f"or in {ENV_FILE} (see .env.example).")
+    return value
