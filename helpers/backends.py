@@ -64,7 +64,7 @@ def _client_options(max_retries: int | None, timeout: float | None) -> dict[str,
 
 def connect(backend: str | None = None, base_url: str | None = None, model: str | None = None, *,
             api: str = "openai", auth: str | None = None, max_retries: int | None = None,
-            timeout: float | None = None) -> Backend:
+            timeout: float | None = None, standin_model: str | None = None) -> Backend:
     """Return configured sync and async openai clients and the model id for `backend`.
 
     Args:
@@ -74,6 +74,8 @@ def connect(backend: str | None = None, base_url: str | None = None, model: str 
         api: "azure" makes the stand-in serve the Azure route with AzureOpenAI clients.
         auth: for Azure: "key" or "managed_identity"; empty: key when AZURE_OPENAI_API_KEY is set.
         max_retries, timeout: the openai SDK's own retry count and timeout (seconds).
+        standin_model: for "standin" only: a model id the stand-in lists first (and answers as),
+            to pose as a given server, e.g. "phi-4-mini-instruct-standin" for KAITO. Must say stand-in.
 
     Raises:
         ConfigError: a setting is missing or wrong; the message names it and the fix.
@@ -86,6 +88,8 @@ def connect(backend: str | None = None, base_url: str | None = None, model: str 
         return _azure(kind, model, auth, options)
     if kind == "standin":
         standin = shared_standin()
+        if standin_model:
+            standin.serve_model(standin_model)
         return _openai_style(kind, standin.base_url, standin.api_key, model or standin.model_ids[0], options,
                              standin=standin)
     if kind == "openai":

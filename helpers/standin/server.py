@@ -130,6 +130,15 @@ class StandIn:
         """Make the next `times` chat requests misbehave: kind is 'status', 'slow' or 'ignore_tools'."""
         self.faults.add(Fault(kind, times, status, retry_after, seconds))
 
+    def serve_model(self, model_id: str) -> None:
+        """List `model_id` first in `GET /v1/models` (to pose as a given server); it must say stand-in."""
+        if "standin" not in model_id.replace("-", "").lower():
+            raise ValueError(f"model id {model_id!r} must contain 'standin': the stand-in never poses as a real model")
+        with self._lock:
+            if model_id in self.model_ids:
+                self.model_ids.remove(model_id)
+            self.model_ids.insert(0, model_id)
+
     def clear_faults(self) -> None:
         self.faults.clear()
 
