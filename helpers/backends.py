@@ -10,6 +10,7 @@ Backends:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ class Backend:
     standin: StandIn | None = field(default=None, repr=False)
     wire: WireLog = field(default_factory=WireLog, repr=False)
     api_key: str | None = field(default=None, repr=False)  # for libraries that take a key (Autogen)
+    identity: Any = field(default=None, repr=False)  # offline managed identity: the local token endpoint
 
     @property
     def is_standin(self) -> bool:
@@ -134,10 +136,16 @@ def discover_model(base_url: str, api_key: str = "not-needed") -> str:
 
 
 def _azure(kind: str, model: str | None, auth: str | None, options: dict[str, Any]) -> Backend:
+    if auth not in (None, "", "key", "managed_identity"):
+        raise ConfigError(f"AUTH={auth!r} is not known. Use 'key' or 'managed_identity'.")
     standin = shared_standin() if kind == "standin" else None
+    identity = None
     if standin is not None:
         endpoint, deployment = standin.url, model or DEFAULT_DEPLOYMENT
         key = standin.api_key if (auth or "key") == "key" else None
+        if key is None:  # managed identity, offline: a local token endpoint that azure-identity really calls
+            identity = shared_identity_endpoint()
+            standin.token_verifier = identity.is_valid
     else:
         endpoint = required("AZURE_OPENAI_ENDPOINT", how="It looks like https://<resource>.openai.azure.com/ "
                             "(Azure portal > your Azure OpenAI resource > Keys and Endpoint).")
@@ -163,7 +171,28 @@ def _azure(kind: str, model: str | None, auth: str | None, options: dict[str, An
     client = openai.AzureOpenAI(http_client=wire.http_client(), **credentials, **common)
     async_client = openai.AsyncAzureOpenAI(http_client=wire.async_http_client(), **credentials, **common)
     base = f"{endpoint.rstrip('/')}/openai/deployments/{deployment}"
-    return Backend(kind, deployment, base, client, async_client, "azure", mode, standin, wire, key)
+    return Backend(kind, deployment, base, client, async_client, "azure", mode, standin, wire, key, identity)
+
+
+_identity = None
+
+
+def shared_identity_endpoint():
+    """The local managed-identity endpoint of this process, started on first use.
+
+    It sets IDENTITY_ENDPOINT and IDENTITY_HEADER, as App Service does, so that
+    DefaultAzureCredential's managed-identity step finds it.
+    """
+    global _identity
+    if _identity is None:
+        import atexit
+
+        from .identity import start_identity_endpoint
+
+        _identity = start_identity_endpoint()
+        atexit.register(_identity.stop)
+    os.environ.update(_identity.env())
+    return _identity
 
 
 def azure_token_provider():

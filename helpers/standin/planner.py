@@ -101,6 +101,10 @@ def plan(request: dict[str, Any], number: int, ignore_tools: bool = False) -> Re
                  "required arguments are not in it, so I called none. Name what to look up, and where.")
 
 
+# Words that mark a general look-up tool, worth calling for any question when nothing else fits.
+RETRIEVAL_WORDS = {"knowledge", "search", "lookup", "document", "faq", "handbook", "policy", "policie", "wiki"}
+
+
 def _choose(tools: list[dict[str, Any]], question: str, tool_choice: Any) -> list[tuple[dict[str, Any], dict]]:
     """Tools to call, with arguments: forced by tool_choice, else the best-ranked usable ones."""
     if isinstance(tool_choice, dict):
@@ -114,6 +118,13 @@ def _choose(tools: list[dict[str, Any]], question: str, tool_choice: Any) -> lis
         args = fill_arguments(_function(tool).get("parameters"), question)
         if args is not None and score > 0 and score >= best / 2:
             chosen.append((tool, args))
+    if not chosen:
+        for _, tool in ranked:
+            fn = _function(tool)
+            words = content_words(fn.get("name", "")) | content_words(fn.get("description") or "")
+            args = fill_arguments(fn.get("parameters"), question)
+            if words & RETRIEVAL_WORDS and args is not None:
+                chosen.append((tool, args))
     if not chosen and tool_choice == "required" and ranked:
         tool = ranked[0][1]
         chosen = [(tool, fill_arguments(_function(tool).get("parameters"), question) or {})]

@@ -1,0 +1,239 @@
+"""The tool-calling loop: ask the model, run the tools it asks for, send the results back, repeat.
+
+It works with any backend's async openai client. It stops when a reply has no `tool_calls`
+(not on `finish_reason`, which some servers get wrong), or at the turn limit. Whatever goes
+wrong with a tool call (unknown tool, arguments that are not JSON or break the schema, a tool
+that raises or hangs) becomes a tool message the model can read; nothing raises mid-loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+import openai
+
+from .schemas import function_to_openai, mcp_tool_to_openai, parameters_schema
+from .transcript import ToolRun, Transcript, Turn
+
+
+@dataclass
+class ToolOutput:
+    """What a tool gave back: text for the model, and whether it is an error."""
+
+    text: str
+    is_error: bool = False
+
+
+@dataclass
+class Tool:
+    """A tool the model may call: its OpenAI description and how to run it."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    run: Callable[[dict[str, Any]], Awaitable[ToolOutput]] = field(repr=False)
+    source: str = "local"
+
+    def openai(self) -> dict[str, Any]:
+        return {"type": "function",
+                "function": {"name": self.name, "description": self.description, "parameters": self.parameters}}
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def local_tool(fn: Callable[..., Any], name: str | None = None) -> Tool:
+    """A Tool from a typed Python function (sync functions run in a thread, so the loop stays free)."""
+    spec = function_to_openai(fn, name)["function"]
+
+    async def run(arguments: dict[str, Any]) -> ToolOutput:
+        if asyncio.iscoroutinefunction(fn):
+            return ToolOutput(_as_text(await fn(**arguments)))
+        return ToolOutput(_as_text(await asyncio.to_thread(fn, **arguments)))
+
+    return Tool(spec["name"], spec["description"], spec["parameters"], run, "local")
+
+
+def mcp_tool(connection: Any, tool: Any, name: str | None = None, timeout: float = 30.0) -> Tool:
+    """A Tool that calls `tool` (an MCP Tool) on an open McpConnection, optionally under another name."""
+    spec = mcp_tool_to_openai(tool, name)["function"]
+
+    async def run(arguments: dict[str, Any]) -> ToolOutput:
+        result = await connection.call_tool(tool.name, arguments, timeout=timeout)
+        texts = [block.text for block in result.content if getattr(block, "type", "") == "text"]
+        text = "\n".join(texts) if texts else _as_text(result.structuredContent or "")
+        return ToolOutput(text, bool(result.isError))
+
+    return Tool(spec["name"], spec["description"], spec["parameters"], run, f"mcp:{connection.server_name}")
+
+
+async def mcp_tools(connection: Any, names: Iterable[str] | None = None, timeout: float = 30.0) -> list[Tool]:
+    """Tools of an open McpConnection (all, or those in `names`, in the server's order)."""
+    wanted = set(names) if names is not None else None
+    return [mcp_tool(connection, t, timeout=timeout) for t in await connection.list_tools()
+            if wanted is None or t.name in wanted]
+
+
+class Toolbox:
+    """The tools offered to the model, by name."""
+
+    def __init__(self, tools: Iterable[Tool]) -> None:
+        self.tools: dict[str, Tool] = {}
+        for tool in tools:
+            if tool.name in self.tools:
+                raise ValueError(f"two tools are named {tool.name!r}; rename one (see helpers.tool_filter)")
+            self.tools[tool.name] = tool
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.tools)
+
+    def openai_tools(self) -> list[dict[str, Any]]:
+        return [tool.openai() for tool in self.tools.values()]
+
+    async def execute(self, name: str, arguments: str, timeout: float) -> tuple[ToolOutput, str | None]:
+        """Run one call; problems come back as (error output, problem kind), never as exceptions."""
+        tool = self.tools.get(name)
+        if tool is None:
+            return ToolOutput(f"Error: there is no tool named {name!r}. Available tools: "
+                              f"{', '.join(self.names) or 'none'}.", True), "unknown_tool"
+        try:
+            parsed = json.loads(arguments) if arguments and arguments.strip() else {}
+        except ValueError as exc:
+            return ToolOutput(f"Error: the arguments for {name} are not valid JSON ({exc}). Send one JSON object "
+                              f"that matches this schema: {json.dumps(tool.parameters)}", True), "bad_json"
+        if not isinstance(parsed, dict):
+            return ToolOutput(f"Error: the arguments for {name} must be a JSON object, not "
+                              f"{type(parsed).__name__}. Schema: {json.dumps(tool.parameters)}", True), "bad_arguments"
+        problems = sorted(jsonschema.Draft202012Validator(tool.parameters).iter_errors(parsed), key=str)
+        if problems:
+            where = "; ".join(f"{'/'.join(map(str, p.path)) or '(top level)'}: {p.message}" for p in problems[:5])
+            return ToolOutput(f"Error: the arguments for {name} do not match its schema: {where}. "
+                              f"Schema: {json.dumps(tool.parameters)}", True), "bad_arguments"
+        try:
+            output = await asyncio.wait_for(tool.run(parsed), timeout)
+        except TimeoutError:
+            return ToolOutput(f"Error: {name} did not finish within {timeout:g} s and was cancelled. Try "
+                              "again later or with narrower arguments.", True), "timeout"
+        except Exception as exc:
+            return ToolOutput(f"Error: {name} failed: {type(exc).__name__}: {exc}", True), "exception"
+        return output, ("tool_error" if output.is_error else None)
+
+
+def _client_and_model(backend: Any, model: str | None) -> tuple[Any, str]:
+    if hasattr(backend, "async_client"):
+        return backend.async_client, model or backend.model
+    if model is None:
+        raise ValueError("pass model=... when giving a bare client instead of a Backend")
+    return backend, model
+
+
+def _calls_of(message: Any, turn: int) -> list[tuple[str, str, str]]:
+    """(id, name, arguments) of each tool call, with missing or repeated ids made unique."""
+    calls, seen = [], set()
+    for index, call in enumerate(message.tool_calls or []):
+        call_id = call.id or f"call_{turn}_{index}"
+        if call_id in seen:
+            call_id = f"{call_id}_{index}"
+        seen.add(call_id)
+        function = call.function
+        calls.append((call_id, function.name or "", function.arguments or ""))
+    return calls
+
+
+def _looks_like_text_tool_call(content: str | None) -> bool:
+    """A reply whose text is a tool call written as JSON: the server did not parse tool calls."""
+    text = (content or "").strip().strip("`").removeprefix("json").strip()
+    if not text.startswith(("{", "[")):
+        return '"tool_calls"' in text or "<tool_call>" in text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    items = data if isinstance(data, list) else [data]
+    return any(isinstance(i, dict) and ("tool_calls" in i or {"name", "arguments"} <= i.keys()) for i in items)
+
+
+async def run_tool_loop(backend: Any, messages: list[dict[str, Any]], toolbox: Toolbox, *, model: str | None = None,
+                        max_turns: int = 8, tool_timeout: float = 30.0, tool_choice: str = "auto",
+                        on_turn: Callable[[Turn], None] | None = None, **request: Any) -> Transcript:
+    """Run the loop until the model answers without tool calls, or `max_turns` model requests.
+
+    Args:
+        backend: a Backend from `connect()`, or an async openai client (then pass `model`).
+        messages: the conversation so far (system and user messages); it is copied, not changed.
+        toolbox: the tools to offer.
+        max_turns: the most model requests to make.
+        tool_timeout: seconds each tool call may take before it is cancelled.
+        on_turn: called after each turn (for progress displays).
+        request: extra Chat Completions parameters (temperature, parallel_tool_calls, ...).
+
+    Returns:
+        A Transcript; `transcript.stop_reason` says why it ended and `final_answer` holds the answer.
+    """
+    client, model_id = _client_and_model(backend, model)
+    history = [dict(m) for m in messages]
+    question = next((m.get("content") for m in reversed(history) if m.get("role") == "user"), "") or ""
+    transcript = Transcript(str(question), model_id, messages=history)
+    tools = toolbox.openai_tools()
+    for number in range(1, max_turns + 1):
+        started = time.monotonic()
+        try:
+            response = await client.chat.completions.create(
+                model=model_id, messages=history, **({"tools": tools, "tool_choice": tool_choice} if tools else {}),
+                **request)
+        except openai.APIError as exc:
+            transcript.stop_reason, transcript.error = "api_error", f"{type(exc).__name__}: {exc}"
+            return transcript
+        if not getattr(response, "choices", None):
+            transcript.stop_reason = "api_error"
+            transcript.error = f"the reply has no choices: {str(getattr(response, 'model_extra', response))[:300]}"
+            return transcript
+        choice = response.choices[0]
+        message = choice.message
+        calls = _calls_of(message, number)
+        turn = Turn(number, message.content, choice.finish_reason,
+                    usage=response.usage.model_dump() if response.usage else None)
+        transcript.turns.append(turn)
+        if not calls:  # no tool_calls: this is the answer, whatever finish_reason says
+            turn.seconds = time.monotonic() - started
+            transcript.final_answer = message.content
+            if not (message.content or "").strip():
+                transcript.stop_reason = "empty_reply"
+            elif _looks_like_text_tool_call(message.content):
+                transcript.warning = ("The reply's text looks like a tool call written as JSON: the server did not "
+                                      "turn it into tool_calls. On vLLM, start it with --enable-auto-tool-choice and "
+                                      "the model's --tool-call-parser.")
+            if on_turn:
+                on_turn(turn)
+            return transcript
+        history.append({"role": "assistant", "content": message.content,
+                        "tool_calls": [{"id": i, "type": "function", "function": {"name": n, "arguments": a}}
+                                       for i, n, a in calls]})
+        outcomes = await asyncio.gather(*(_timed(toolbox, n, a, tool_timeout) for _, n, a in calls))
+        for (call_id, name, arguments), (output, problem, seconds) in zip(calls, outcomes, strict=True):
+            turn.tool_runs.append(ToolRun(call_id, name, arguments, output.text, output.is_error, problem, seconds))
+            history.append({"role": "tool", "tool_call_id": call_id, "name": name, "content": output.text})
+        turn.seconds = time.monotonic() - started
+        if on_turn:
+            on_turn(turn)
+    transcript.stop_reason = "turn_limit"
+    transcript.error = f"no answer after {max_turns} model turns; the model kept calling tools"
+    return transcript
+
+
+async def _timed(toolbox: Toolbox, name: str, arguments: str, timeout: float) -> tuple[ToolOutput, str | None, float]:
+    started = time.monotonic()
+    output, problem = await toolbox.execute(name, arguments, timeout)
+    return output, problem, time.monotonic() - started
+
+
+__all__ = ["Tool", "ToolOutput", "Toolbox", "local_tool", "mcp_tool", "mcp_tools", "parameters_schema",
+           "run_tool_loop"]
