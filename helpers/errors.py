@@ -1,0 +1,15 @@
+"""Errors the workbook's tools raise, so a model (and a reader) learns what to fix."""
+
+from __future__ import annotations
+
+
+class ToolInputError(ValueError):
+    """A tool was called with arguments it cannot serve: unknown pod, bad SQL, too slow a query."""
+
+
+class ReadOnlyError(ToolInputError):
+    """The database refused a statement because the tool may only read."""
+
+
+class ConfigError(RuntimeError):
+    """A setting (environment variable, kubeconfig, database URL) is missing or unusable."""
