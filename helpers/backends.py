@@ -11,6 +11,7 @@ Backends:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,14 @@ class Backend:
     wire: WireLog = field(default_factory=WireLog, repr=False)
     api_key: str | None = field(default=None, repr=False)  # for libraries that take a key (Autogen)
     identity: Any = field(default=None, repr=False)  # offline managed identity: the local token endpoint
+    auth_headers: Callable[[], dict[str, str]] = field(default=dict, repr=False)
+
+    def chat_endpoint(self) -> tuple[str, dict[str, str]]:
+        """The chat completions URL and auth headers, for sending a request by hand (never print the headers)."""
+        if self.api == "azure":
+            version = setting("AZURE_OPENAI_API_VERSION", default=AZURE_API_VERSION)
+            return f"{self.base_url}/chat/completions?api-version={version}", self.auth_headers()
+        return f"{self.base_url.rstrip('/')}/chat/completions", self.auth_headers()
 
     @property
     def is_standin(self) -> bool:
@@ -112,7 +121,8 @@ def _openai_style(kind: str, url: str, key: str, model: str, options: dict[str, 
     wire = WireLog()
     client = openai.OpenAI(base_url=url, api_key=key, http_client=wire.http_client(), **options)
     async_client = openai.AsyncOpenAI(base_url=url, api_key=key, http_client=wire.async_http_client(), **options)
-    return Backend(kind, model, url, client, async_client, "openai", "api-key", standin, wire, key)
+    return Backend(kind, model, url, client, async_client, "openai", "api-key", standin, wire, key,
+                   auth_headers=lambda: {"Authorization": f"Bearer {key}"})
 
 
 def discover_model(base_url: str, api_key: str = "not-needed") -> str:
@@ -165,13 +175,21 @@ def _azure(kind: str, model: str | None, auth: str | None, options: dict[str, An
     if key is not None:
         credentials: dict[str, Any] = {"api_key": key}
         mode = "api-key"
+
+        def headers() -> dict[str, str]:
+            return {"api-key": key}
     else:
-        credentials = {"azure_ad_token_provider": azure_token_provider()}
+        provider = azure_token_provider()
+        credentials = {"azure_ad_token_provider": provider}
         mode = "bearer"
+
+        def headers() -> dict[str, str]:
+            return {"Authorization": f"Bearer {provider()}"}
     client = openai.AzureOpenAI(http_client=wire.http_client(), **credentials, **common)
     async_client = openai.AsyncAzureOpenAI(http_client=wire.async_http_client(), **credentials, **common)
     base = f"{endpoint.rstrip('/')}/openai/deployments/{deployment}"
-    return Backend(kind, deployment, base, client, async_client, "azure", mode, standin, wire, key, identity)
+    return Backend(kind, deployment, base, client, async_client, "azure", mode, standin, wire, key, identity,
+                   headers)
 
 
 _identity = None

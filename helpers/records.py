@@ -14,8 +14,8 @@ from typing import Any
 RECORDS_MIME = "application/vnd.workbook.records+json"
 
 
-def record(**values: Any) -> dict[str, Any]:
-    """Display `values` (JSON-serialisable) as a records output, and return them.
+def record(**values: Any) -> None:
+    """Display `values` (JSON-serialisable) as a records output.
 
     Raises:
         TypeError: a value is not JSON-serialisable; the message names its key.
@@ -29,7 +29,6 @@ def record(**values: Any) -> dict[str, Any]:
 
     text = "\n".join(f"{k} = {json.dumps(v, ensure_ascii=False)[:200]}" for k, v in values.items())
     display({RECORDS_MIME: values, "text/plain": "Recorded checkpoint values:\n" + text}, raw=True)
-    return values
 
 
 def read_records(notebook: str | Path | Any) -> dict[str, Any]:
