@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from .settings import ConfigError  # one ConfigError for the whole package: a setting is missing or unusable
+
+__all__ = ["ConfigError", "ReadOnlyError", "ToolInputError"]
+
 
 class ToolInputError(ValueError):
     """A tool was called with arguments it cannot serve: unknown pod, bad SQL, too slow a query."""
@@ -9,7 +13,3 @@ class ToolInputError(ValueError):
 
 class ReadOnlyError(ToolInputError):
     """The database refused a statement because the tool may only read."""
-
-
-class ConfigError(RuntimeError):
-    """A setting (environment variable, kubeconfig, database URL) is missing or unusable."""
