@@ -165,8 +165,17 @@ def resolve_secret(name: str, store: SecretStore | None = None) -> SecretStr:
             f"secret store at {store.path}. Fix: export {name}=... or run "
             f"helpers.secrets.SecretStore().set({name!r}, ...)"
         )
-    _RESOLVED.add(secret.get_secret_value())
+    _remember(secret.get_secret_value())
     return secret
+
+
+def _remember(value: str) -> None:
+    """Register a resolved value for redaction, and the credential alone when it reads 'Scheme credential'."""
+    _RESOLVED.add(value)
+    scheme, _, credential = value.partition(" ")
+    # A secret often holds a whole header value ("Bearer <token>"); the bare token leaks just as badly.
+    if credential.strip() and scheme.isalpha() and len(credential.strip()) >= 8:
+        _RESOLVED.add(credential.strip())
 
 
 def _plain(values: Iterable[str | SecretStr]) -> list[str]:

@@ -51,19 +51,16 @@ _runs: dict[tuple, NotebookRun] = {}
 def execute_notebook(name: str, **parameters: Any) -> NotebookRun:
     """Run notebooks/`name` under papermill with `parameters` (once per session per parameter set).
 
-    A cell error fails the run unless the cell is tagged `raises-exception`.
+    A cell error fails the run unless the cell is tagged `raises-exception` (and such a cell must raise).
     """
-    import papermill
+    from helpers.run import run_notebook as run
 
     key = (name, tuple(sorted(parameters.items())))
     if key not in _runs:
         suffix = "".join(f"-{k}={v}" for k, v in sorted(parameters.items()) if k != "BACKEND")
         EXECUTED.mkdir(parents=True, exist_ok=True)
         output = EXECUTED / f"{Path(name).stem}{suffix}.ipynb"
-        papermill.execute_notebook(
-            str(NOTEBOOKS / name), str(output), parameters={"BACKEND": "standin", **parameters},
-            cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False, execution_timeout=240,
-        )
+        run(NOTEBOOKS / name, output, {"BACKEND": "standin", **parameters}, cwd=NOTEBOOKS)
         _runs[key] = NotebookRun(output)
     return _runs[key]
 

@@ -88,6 +88,9 @@ def describe_result(name: str, content: str, question: str) -> str:
             return f"{name} returned these log lines: {data['logs']}"
         pairs = ", ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in list(data.items())[:8])
         return f"{name} returned {pairs[:500]}."
+    if isinstance(data, list) and data and all(isinstance(i, dict) and i.get("type") == "text" for i in data):
+        # MCP content blocks, as Autogen's McpToolAdapter serialises a tool result: read their text.
+        return describe_result(name, "\n".join(str(i.get("text", "")) for i in data), question)
     if isinstance(data, list):
         return f"{name} returned {len(data)} items: {json.dumps(data[:5], ensure_ascii=False)[:500]}"
     text = str(content).strip()
