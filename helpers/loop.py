@@ -140,7 +140,7 @@ def _calls_of(message: Any, turn: int) -> list[tuple[str, str, str]]:
     calls, seen = [], set()
     for index, call in enumerate(message.tool_calls or []):
         call_id = call.id or f"call_{turn}_{index}"
-        if call_id in seen:
+        while call_id in seen:  # the new id may be taken too (ids "a", "a_2", "a")
             call_id = f"{call_id}_{index}"
         seen.add(call_id)
         function = call.function

@@ -18,11 +18,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
 from mcp import ClientSession, StdioServerParameters, types
 from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.shared.exceptions import McpError
 
 from .servers.stats import STATS_URI, parse_stats
 
@@ -126,7 +128,8 @@ class McpConnection:
     # --- using ----------------------------------------------------------------------------
     @property
     def is_open(self) -> bool:
-        return self.session is not None and self._task is not None and not self._task.done()
+        return (self.session is not None and self._task is not None and not self._task.done()
+                and not self._closing.is_set())
 
     def _require(self) -> ClientSession:
         if not self.is_open:
@@ -147,20 +150,31 @@ class McpConnection:
     async def call_tool(self, name: str, arguments: dict[str, Any] | None = None,
                         timeout: float | None = 30.0) -> types.CallToolResult:
         """Call a tool; a dead server or a timeout raises McpConnectionError instead of hanging."""
-        session = self._require()
+        session, owner = self._require(), self._task
         read_timeout = timedelta(seconds=timeout) if timeout else None
+        request = asyncio.ensure_future(session.call_tool(name, arguments or {}, read_timeout_seconds=read_timeout))
         try:
-            return await asyncio.wait_for(session.call_tool(name, arguments or {}, read_timeout_seconds=read_timeout),
-                                          timeout + 1 if timeout else None)
-        except TimeoutError as exc:
-            raise McpConnectionError(f"{self.label}: tool {name!r} gave no answer within {timeout} s.") from exc
-        except types.McpError as exc:
-            if not self.is_open:
-                raise McpConnectionError(f"{self.label}: the server went away during {name!r}: {exc}."
-                                         f"{self._log_tail()}") from exc
+            # A pending request is not told when the transport dies (e.g. an HTTP server killed):
+            # wait on the task that owns the session too, so a dead server fails at once.
+            done, _ = await asyncio.wait({request, owner}, timeout=timeout + 1 if timeout else None,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            request.cancel()
             raise
+        if request not in done:
+            request.cancel()
+            if owner.done():
+                raise McpConnectionError(f"{self.label}: the server went away during {name!r}: "
+                                         f"{_describe(self._error)}.{self._log_tail()}")
+            raise McpConnectionError(f"{self.label}: tool {name!r} gave no answer within {timeout} s.")
+        try:
+            return request.result()
         except Exception as exc:
-            if not self.is_open:
+            lost = isinstance(exc, anyio.ClosedResourceError | anyio.BrokenResourceError) or (
+                isinstance(exc, McpError) and exc.error.code == types.CONNECTION_CLOSED)
+            if lost or not self.is_open:
+                self._error = self._error or exc
+                self._closing.set()  # the session cannot be used again: let its task close the transport
                 raise McpConnectionError(f"{self.label}: the server went away during {name!r}: "
                                          f"{_describe(exc)}.{self._log_tail()}") from exc
             raise

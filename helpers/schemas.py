@@ -20,7 +20,7 @@ def resolve_refs(schema: dict[str, Any]) -> dict[str, Any]:
     definitions = {**schema.get("definitions", {}), **schema.get("$defs", {})}
     recursive = False
 
-    def walk(node: Any, seen: tuple[str, ...]) -> Any:
+    def walk(node: Any, seen: tuple[str, ...], root: bool = False) -> Any:
         nonlocal recursive
         if isinstance(node, list):
             return [walk(item, seen) for item in node]
@@ -35,11 +35,14 @@ def resolve_refs(schema: dict[str, Any]) -> dict[str, Any]:
             target = walk(copy.deepcopy(definitions[name]), (*seen, name))
             extra = {k: walk(v, seen) for k, v in node.items() if k != "$ref"}
             return {**target, **extra}
-        return {k: walk(v, seen) for k, v in node.items() if k not in ("$defs", "definitions")}
+        # only the root's definitions go: a property may well be named "definitions"
+        return {k: walk(v, seen) for k, v in node.items() if not (root and k in ("$defs", "definitions"))}
 
-    resolved = walk(schema, ())
-    if recursive:  # keep the definitions a remaining $ref points to, so the schema stays valid
-        resolved["$defs"] = {k: walk(v, (k,)) for k, v in definitions.items()}
+    resolved = walk(schema, (), root=True)
+    if recursive:  # keep the definitions a remaining $ref points to (under the key it uses), so it stays valid
+        for key in ("$defs", "definitions"):
+            if isinstance(schema.get(key), dict):
+                resolved[key] = {k: walk(v, (k,)) for k, v in schema[key].items()}
     return resolved
 
 
