@@ -104,7 +104,7 @@ def connect(backend: str | None = None, base_url: str | None = None, model: str 
         return _openai_style(kind, standin.base_url, standin.api_key, model or standin.model_ids[0], options,
                              standin=standin)
     if kind == "openai":
-        key = required("OPENAI_API_KEY", how="Create a key at https://platform.openai.com/api-keys.", secret=True)
+        key = required("OPENAI_API_KEY", how="Create a key at https://platform.openai.com/api-keys.")
         url = setting("BASE_URL", base_url, "https://api.openai.com/v1")
         return _openai_style(kind, url, key, setting("MODEL", model, OPENAI_DEFAULT_MODEL), options)
     url = required("BASE_URL", base_url, how="Point it at the server's /v1 URL, for KAITO after "

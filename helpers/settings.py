@@ -28,15 +28,19 @@ def setting(name: str, parameter: str | None = None, default: str | None = None)
     return value if value not in (None, "") else default
 
 
-def required(name: str, parameter: str | None = None, how: str = "", secret: bool = False) -> str:
+# The settings every notebook's parameters cell has; others live in the environment or .env only.
+NOTEBOOK_PARAMETERS = {"BACKEND", "BASE_URL", "MODEL"}
+
+
+def required(name: str, parameter: str | None = None, how: str = "") -> str:
     """Like `setting`, but a missing value raises ConfigError that says where to set it.
 
-    Secrets (`secret=True`) are never suggested for the parameters cell: notebooks get shared.
+    Only the notebook parameters are suggested for the parameters cell; never a secret.
     """
     value = setting(name, parameter)
     if value is None:
         hint = f" {how}" if how else ""
-        where = "" if secret else "in the notebook's parameters cell, "
+        where = "in the notebook's parameters cell, " if name in NOTEBOOK_PARAMETERS else ""
         raise ConfigError(f"{name} is not set.{hint} Set it {where}in the environment (export {name}=...) "
                           f"or in {ENV_FILE} (see .env.example).")
     return value
