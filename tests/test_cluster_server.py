@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +15,8 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.memory import create_connected_server_and_client_session
 
-from helpers.ports import free_port, wait_for_port
 from helpers.servers.cluster import SERVER_NAME, build_server
+from helpers.servers.launch import start_server
 from helpers.servers.stats import STATS_URI, parse_stats
 
 SEED_ARGS = {"namespace": "default", "pod_name": "billing-service-v1-abcdef", "container_name": "istio-proxy"}
@@ -120,35 +119,9 @@ def test_stdio_subprocess(tmp_path: Path) -> None:
 
 @pytest.fixture
 def http_server(tmp_path: Path) -> Iterator[str]:
-    """`python -m helpers.servers.cluster --transport streamable-http` on a free port; killed afterwards."""
-    port = free_port()
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "helpers.servers.cluster",
-            "--transport",
-            "streamable-http",
-            "--port",
-            str(port),
-        ],
-        env=_server_env(),
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, timeout=20, alive=lambda: proc.poll() is None)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+    """`python -m helpers.servers.cluster --transport streamable-http` on a free port; stopped afterwards."""
+    with start_server("helpers.servers.cluster", env=_server_env(), inherit_env=False, cwd=tmp_path) as server:
+        yield server.url
 
 
 def test_streamable_http_subprocess(http_server: str) -> None:

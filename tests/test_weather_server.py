@@ -18,9 +18,10 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.memory import create_connected_server_and_client_session
 
 from helpers.mcp_config import AgentConfig, ExternalMCPServerConfig
-from helpers.ports import free_port, wait_for_port
+from helpers.ports import free_port
 from helpers.readings import AGGREGATE_READINGS_TOOL, LOCAL_TOOLS, aggregate_readings
 from helpers.secrets import SecretStore, resolve_secret
+from helpers.servers.launch import start_server
 from helpers.servers.stats import STATS_URI, parse_stats
 from helpers.servers.weather import TOKEN_ENV, TOOL_NAMES, build_server
 from helpers.tool_filter import select_tools
@@ -35,24 +36,9 @@ ACCEPT = {"Accept": "application/json, text/event-stream"}
 def weather(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """Start `python -m helpers.servers.weather` on a free port; yield (url, token)."""
     token = secrets.token_urlsafe(24)
-    port = free_port()
     workdir = tmp_path_factory.mktemp("weather")  # not the repo: data must be found from the package
-    log = (workdir / "stderr.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers.servers.weather", "--transport", "streamable-http", "--port", str(port)],
-        cwd=workdir, env={**os.environ, TOKEN_ENV: token}, stdout=subprocess.DEVNULL, stderr=log,
-    )
-    try:
-        wait_for_port(port, timeout=30, alive=lambda: proc.poll() is None)
-        yield f"http://127.0.0.1:{port}/mcp", token
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+    with start_server("helpers.servers.weather", env={TOKEN_ENV: token}, cwd=workdir, timeout=30) as server:
+        yield server.url, token
 
 
 def test_no_header_is_401(weather: tuple[str, str]) -> None:

@@ -49,8 +49,12 @@ class ServerProcess:
 
 
 def start_server(module: str, transport: str = "streamable-http", env: dict[str, str] | None = None,
-                 timeout: float = 20.0) -> ServerProcess:
+                 timeout: float = 20.0, cwd: str | Path | None = None, inherit_env: bool = True) -> ServerProcess:
     """Start `python -m module --transport T --port <free>` and wait until it listens.
+
+    Args:
+        env: variables for the server; added to this process's environment unless `inherit_env` is False.
+        cwd: the server's working directory (the servers never depend on it).
 
     Raises:
         TimeoutError: the server exited or did not listen in time; the message has its log.
@@ -60,7 +64,7 @@ def start_server(module: str, transport: str = "streamable-http", env: dict[str,
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", module, "--transport", transport, "--port", str(port)],
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   env={**os.environ, **(env or {})})
+                                   env={**(os.environ if inherit_env else {}), **(env or {})}, cwd=cwd)
     server = ServerProcess(module, transport, port, process, log_path)
     atexit.register(server.stop)
     try:
