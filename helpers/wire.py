@@ -7,13 +7,60 @@ a notebook can show the JSON that really went over the wire, whatever the backen
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import openai
 
 SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "ocp-apim-subscription-key", "cookie"}
+# Field names whose values are secrets wherever they appear in a JSON body.
+SECRET_FIELDS = {"api_key", "api-key", "apikey", "authorization", "password", "access_token", "refresh_token",
+                 "client_secret", "secret", "token"}
+# Shapes of well-known credentials: OpenAI keys, Bearer values, JWTs (Entra ID tokens), stand-in keys.
+SECRET_PATTERNS = [re.compile(p) for p in (
+    r"sk-[A-Za-z0-9_-]{20,}", r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{8,}",
+    r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", r"standin-[A-Za-z0-9_-]{24}")]
+REDACTED = "<redacted>"
+
+
+def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """A copy of `value` (JSON-like) with secret fields, known secret values and key-shaped strings redacted."""
+    known = [s for s in secrets if s and len(s) >= 8]
+    if isinstance(value, dict):
+        return {k: (REDACTED if str(k).lower() in SECRET_FIELDS and v else redact(v, known)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, known) for v in value]
+    if isinstance(value, str):
+        for secret in known:
+            value = value.replace(secret, REDACTED)
+        for pattern in SECRET_PATTERNS:
+            value = pattern.sub(REDACTED, value)
+    return value
+
+
+def find_secrets(value: Any, secrets: Iterable[str] = ()) -> list[str]:
+    """Where `value` holds something secret-looking: JSON paths, never the secrets themselves."""
+    found: list[str] = []
+    known = [s for s in secrets if s and len(s) >= 8]
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if str(k).lower() in SECRET_FIELDS and v:
+                    found.append(f"{path}/{k}")
+                else:
+                    walk(v, f"{path}/{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{path}/{i}")
+        elif isinstance(node, str) and (any(s in node for s in known) or any(p.search(node) for p in SECRET_PATTERNS)):
+            found.append(path or "/")
+
+    walk(value, "")
+    return found
 
 
 def _json_or_text(raw: bytes) -> Any:
@@ -70,6 +117,10 @@ class WireLog:
     async def _on_response_async(self, response: Any) -> None:
         streamed = "text/event-stream" in response.headers.get("content-type", "")
         self._finish(response, "(streamed as server-sent events)" if streamed else _json_or_text(await response.aread()))
+
+    def httpx_hooks(self) -> dict[str, list[Any]]:
+        """Event hooks for a plain sync `httpx.Client(event_hooks=...)` that log into this WireLog."""
+        return {"request": [self._on_request], "response": [self._on_response]}
 
     def http_client(self, **kwargs: Any) -> openai.DefaultHttpxClient:
         """A sync HTTP client for the openai SDK that logs into this WireLog."""
