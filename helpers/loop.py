@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -84,6 +85,9 @@ async def mcp_tools(connection: Any, names: Iterable[str] | None = None, timeout
 class Toolbox:
     """The tools offered to the model, by name."""
 
+    # Small models sometimes loop on one token until max_tokens; such "arguments" are refused, not run.
+    max_argument_chars = 64_000
+
     def __init__(self, tools: Iterable[Tool]) -> None:
         self.tools: dict[str, Tool] = {}
         for tool in tools:
@@ -104,6 +108,10 @@ class Toolbox:
         if tool is None:
             return ToolOutput(f"Error: there is no tool named {name!r}. Available tools: "
                               f"{', '.join(self.names) or 'none'}.", True), "unknown_tool"
+        if len(arguments) > self.max_argument_chars:
+            return ToolOutput(f"Error: the arguments for {name} are {len(arguments):,} characters long; the limit is "
+                              f"{self.max_argument_chars:,}. Send one short JSON object that matches this schema: "
+                              f"{json.dumps(tool.parameters)}", True), "bad_arguments"
         try:
             parsed = json.loads(arguments) if arguments and arguments.strip() else {}
         except ValueError as exc:
@@ -117,6 +125,11 @@ class Toolbox:
             where = "; ".join(f"{'/'.join(map(str, p.path)) or '(top level)'}: {p.message}" for p in problems[:5])
             return ToolOutput(f"Error: the arguments for {name} do not match its schema: {where}. "
                               f"Schema: {json.dumps(tool.parameters)}", True), "bad_arguments"
+        extra = sorted(set(parsed) - set(tool.parameters.get("properties", {})))
+        if extra and tool.source == "local":  # a Python function would raise TypeError on them; say it plainly
+            return ToolOutput(f"Error: {name} has no argument(s) {', '.join(map(repr, extra))}. Its arguments are: "
+                              f"{', '.join(tool.parameters.get('properties', {})) or 'none'}. Schema: "
+                              f"{json.dumps(tool.parameters)}", True), "bad_arguments"
         try:
             output = await asyncio.wait_for(tool.run(parsed), timeout)
         except TimeoutError:
@@ -136,29 +149,55 @@ def _client_and_model(backend: Any, model: str | None) -> tuple[Any, str]:
 
 
 def _calls_of(message: Any, turn: int) -> list[tuple[str, str, str]]:
-    """(id, name, arguments) of each tool call, with missing or repeated ids made unique."""
+    """(id, name, arguments) of each tool call, with missing or repeated ids made unique.
+
+    Small models and their servers send odd shapes: no `function`, arguments as a JSON object
+    instead of a string, a non-function call type. Each is read as far as it goes, never raised on.
+    """
     calls, seen = [], set()
-    for index, call in enumerate(message.tool_calls or []):
-        call_id = call.id or f"call_{turn}_{index}"
+    for index, call in enumerate(getattr(message, "tool_calls", None) or []):
+        call_id = getattr(call, "id", None) or f"call_{turn}_{index}"
         while call_id in seen:  # the new id may be taken too (ids "a", "a_2", "a")
             call_id = f"{call_id}_{index}"
         seen.add(call_id)
-        function = call.function
-        calls.append((call_id, function.name or "", function.arguments or ""))
+        function = getattr(call, "function", None)
+        name = getattr(function, "name", None) or ""
+        arguments = getattr(function, "arguments", None)
+        if arguments is not None and not isinstance(arguments, str):  # some servers send an object
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        calls.append((call_id, str(name), arguments or ""))
     return calls
+
+
+# Markers of tool calls a server left in the text: Hermes/Qwen, Mistral, Llama 3.x, phi-4-mini, Llama's <function=…>
+_TEXT_CALL_MARKERS = ("<tool_call>", "[TOOL_CALLS]", "<|python_tag|>", "functools[", "<function=")
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+def _is_call_shape(data: Any) -> bool:
+    items = data if isinstance(data, list) else [data]
+    return any(isinstance(i, dict) and ("tool_calls" in i or "function" in i
+                                        or ({"name"} <= i.keys() and i.keys() & {"arguments", "parameters"}))
+               for i in items)
 
 
 def _looks_like_text_tool_call(content: str | None) -> bool:
     """A reply whose text is a tool call written as JSON: the server did not parse tool calls."""
-    text = (content or "").strip().strip("`").removeprefix("json").strip()
-    if not text.startswith(("{", "[")):
-        return '"tool_calls"' in text or "<tool_call>" in text
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return False
-    items = data if isinstance(data, list) else [data]
-    return any(isinstance(i, dict) and ("tool_calls" in i or {"name", "arguments"} <= i.keys()) for i in items)
+    text = (content or "").strip()
+    if '"tool_calls"' in text or any(marker in text for marker in _TEXT_CALL_MARKERS):
+        return True
+    # the whole text, each ```json fence in it, and the text from its first brace (after a preamble)
+    candidates = [text, *_FENCE.findall(text), text[text.find("{"):] if "{" in text else ""]
+    for candidate in candidates:
+        candidate = candidate.strip()
+        if not candidate.startswith(("{", "[")):
+            continue
+        try:
+            if _is_call_shape(json.JSONDecoder().raw_decode(candidate)[0]):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 async def run_tool_loop(backend: Any, messages: list[dict[str, Any]], toolbox: Toolbox, *, model: str | None = None,
@@ -183,6 +222,8 @@ async def run_tool_loop(backend: Any, messages: list[dict[str, Any]], toolbox: T
     question = next((m.get("content") for m in reversed(history) if m.get("role") == "user"), "") or ""
     transcript = Transcript(str(question), model_id, messages=history)
     tools = toolbox.openai_tools()
+    asked: dict[tuple[str, str], int] = {}  # (tool, arguments) -> the turn that first asked for it
+    repeats: dict[tuple[str, str], int] = {}  # how often each repeated call was asked for
     for number in range(1, max_turns + 1):
         started = time.monotonic()
         try:
@@ -192,41 +233,81 @@ async def run_tool_loop(backend: Any, messages: list[dict[str, Any]], toolbox: T
         except openai.APIError as exc:
             transcript.stop_reason, transcript.error = "api_error", f"{type(exc).__name__}: {exc}"
             return transcript
-        if not getattr(response, "choices", None):
-            transcript.stop_reason = "api_error"
-            transcript.error = f"the reply has no choices: {str(getattr(response, 'model_extra', response))[:300]}"
+        choice = (getattr(response, "choices", None) or [None])[0]
+        message = getattr(choice, "message", None)
+        if message is None:  # e.g. HTTP 200 with {"error": ...}, as some proxies and vLLM versions send
+            transcript.stop_reason, transcript.error = "api_error", _no_reply(response)
             return transcript
-        choice = response.choices[0]
-        message = choice.message
         calls = _calls_of(message, number)
-        turn = Turn(number, message.content, choice.finish_reason,
-                    usage=response.usage.model_dump() if response.usage else None)
+        content = message.content
+        if content is not None and not isinstance(content, str):  # a list of parts, from some servers
+            content = "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+        usage = getattr(response, "usage", None)
+        turn = Turn(number, content, choice.finish_reason,
+                    usage=usage.model_dump() if hasattr(usage, "model_dump") else None)
         transcript.turns.append(turn)
         if not calls:  # no tool_calls: this is the answer, whatever finish_reason says
             turn.seconds = time.monotonic() - started
-            transcript.final_answer = message.content
-            if not (message.content or "").strip():
+            transcript.final_answer = content
+            if not (content or "").strip():
                 transcript.stop_reason = "empty_reply"
-            elif _looks_like_text_tool_call(message.content):
+            elif _looks_like_text_tool_call(content):
                 transcript.warning = ("The reply's text looks like a tool call written as JSON: the server did not "
                                       "turn it into tool_calls. On vLLM, start it with --enable-auto-tool-choice and "
                                       "the model's --tool-call-parser.")
             if on_turn:
                 on_turn(turn)
             return transcript
-        history.append({"role": "assistant", "content": message.content,
+        history.append({"role": "assistant", "content": content,
                         "tool_calls": [{"id": i, "type": "function", "function": {"name": n, "arguments": a}}
                                        for i, n, a in calls]})
         outcomes = await asyncio.gather(*(_timed(toolbox, n, a, tool_timeout) for _, n, a in calls))
         for (call_id, name, arguments), (output, problem, seconds) in zip(calls, outcomes, strict=True):
-            turn.tool_runs.append(ToolRun(call_id, name, arguments, output.text, output.is_error, problem, seconds))
-            history.append({"role": "tool", "tool_call_id": call_id, "name": name, "content": output.text})
+            text = output.text
+            # A small model may ask for the same call turn after turn: the call still runs (results can
+            # change), but the model is told it already had this result, and the user sees the count.
+            key = (name, _canonical(arguments))
+            if asked.get(key, number) < number and problem is None:
+                repeats[key] = repeats.get(key, 1) + 1
+                text += (f"\n\n(Note from the tool loop: you already called {name} with these arguments in turn "
+                         f"{asked[key]} and got this result. Do not call it again; answer from the results you have.)")
+            asked.setdefault(key, number)
+            turn.tool_runs.append(ToolRun(call_id, name, arguments, text, output.is_error, problem, seconds))
+            history.append({"role": "tool", "tool_call_id": call_id, "name": name, "content": text})
         turn.seconds = time.monotonic() - started
         if on_turn:
             on_turn(turn)
     transcript.stop_reason = "turn_limit"
     transcript.error = f"no answer after {max_turns} model turns; the model kept calling tools"
+    if repeats:
+        (name, arguments), count = max(repeats.items(), key=lambda item: item[1])
+        transcript.error += (f" (it asked for the same call {count} times: {name}({_short_text(arguments, 120)}), "
+                             "a loop small models fall into; try a larger model or a clearer system message)")
     return transcript
+
+
+def _canonical(arguments: str) -> str:
+    try:
+        return json.dumps(json.loads(arguments), sort_keys=True)
+    except (TypeError, ValueError):
+        return arguments.strip()
+
+
+def _short_text(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _no_reply(response: Any) -> str:
+    """Why a reply without a message is unusable, quoting the endpoint's own error when it sent one."""
+    extra = getattr(response, "model_extra", None) or {}
+    error = extra.get("error") if isinstance(extra, dict) else None
+    if error is None and getattr(response, "object", None) == "error":  # vLLM's shape: {"object": "error", ...}
+        error = extra or "(no message)"
+    if error:
+        message = error.get("message", error) if isinstance(error, dict) else error
+        return f"the endpoint answered HTTP 200 with an error body instead of a reply: {_short_text(str(message), 300)}"
+    shown = extra or response
+    return f"the reply has no choices (no message from the model): {_short_text(str(shown), 300)}"
 
 
 async def _timed(toolbox: Toolbox, name: str, arguments: str, timeout: float) -> tuple[ToolOutput, str | None, float]:

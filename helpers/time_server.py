@@ -27,6 +27,8 @@ import psutil
 from helpers.auth_gate import TOKEN_ENV
 from helpers.ports import free_port, wait_for_port
 
+from .processes import die_with_parent
+
 _RUNNING: set[TimeServer] = set()
 _ATEXIT_REGISTERED = False
 _PROBE_INITIALIZE = {
@@ -172,6 +174,7 @@ def _spawn(cmd: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Po
             stderr=subprocess.STDOUT,
             env=env,
             start_new_session=True,
+            preexec_fn=die_with_parent,  # and no orphan when the kernel is killed
         )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..ports import free_port, wait_for_port
+from ..processes import die_with_parent
 
 
 @dataclass
@@ -64,7 +65,8 @@ def start_server(module: str, transport: str = "streamable-http", env: dict[str,
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", module, "--transport", transport, "--port", str(port)],
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   env={**(os.environ if inherit_env else {}), **(env or {})}, cwd=cwd)
+                                   env={**(os.environ if inherit_env else {}), **(env or {})}, cwd=cwd,
+                                   preexec_fn=die_with_parent)  # no orphan when the kernel is killed
     server = ServerProcess(module, transport, port, process, log_path)
     atexit.register(server.stop)
     try:
