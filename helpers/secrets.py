@@ -183,10 +183,10 @@ def _plain(values: Iterable[str | SecretStr]) -> list[str]:
     return sorted((v for v in out if v), key=len, reverse=True)  # longest first: no partial leftovers
 
 
-def redact(text: str, secrets: Iterable[str | SecretStr]) -> str:
-    """Replace every occurrence of each secret value in `text` by `***`."""
+def redact(text: str, secrets: Iterable[str | SecretStr], mask: str = MASK) -> str:
+    """Replace every occurrence of each secret value in `text` by `mask` (longest value first)."""
     for value in _plain(secrets):
-        text = text.replace(value, MASK)
+        text = text.replace(value, mask)
     return text
 
 

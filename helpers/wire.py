@@ -15,6 +15,8 @@ from typing import Any
 
 import openai
 
+from .secrets import redact as redact_values
+
 SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "ocp-apim-subscription-key", "cookie"}
 # Field names whose values are secrets wherever they appear in a JSON body.
 SECRET_FIELDS = {"api_key", "api-key", "apikey", "authorization", "password", "access_token", "refresh_token",
@@ -34,8 +36,7 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
     if isinstance(value, list):
         return [redact(v, known) for v in value]
     if isinstance(value, str):
-        for secret in known:
-            value = value.replace(secret, REDACTED)
+        value = redact_values(value, known, REDACTED)
         for pattern in SECRET_PATTERNS:
             value = pattern.sub(REDACTED, value)
     return value

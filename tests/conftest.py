@@ -69,3 +69,15 @@ def execute_notebook(name: str, **parameters: Any) -> NotebookRun:
 def run_notebook():
     """The `execute_notebook` function, for notebook tests."""
     return execute_notebook
+
+
+@pytest.fixture
+def standin():
+    """A fresh stand-in with no cassettes (only what a test scripts), stopped afterwards."""
+    from helpers.standin import StandIn
+
+    server = StandIn(cassettes=[]).start()
+    try:
+        yield server
+    finally:
+        server.stop()

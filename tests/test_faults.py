@@ -246,15 +246,6 @@ async def test_slow_mcp_tool_is_cancelled_and_the_session_lives_on(endpoint: Scr
 # --- the endpoint: 429, 500 and timeouts ------------------------------------------------------------
 
 
-@pytest.fixture
-def standin() -> Iterator[StandIn]:
-    server = StandIn(cassettes=[]).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 async def loop_on(standin: StandIn, **client_options: Any) -> tuple[Any, float]:
     client = openai.AsyncOpenAI(base_url=standin.base_url, api_key=standin.api_key, **client_options)
     started = time.monotonic()

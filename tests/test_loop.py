@@ -13,7 +13,6 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import openai
@@ -70,15 +69,6 @@ class Script(Cassette):
         response = self.exchanges[min(turn, len(self.exchanges) - 1)]["response"]
         # the real matching and replay code, on an exchange recorded for exactly this request
         return Cassette(self.name, [{"request": {"messages": request["messages"]}, "response": response}]).match(request)
-
-
-@pytest.fixture
-def standin() -> Iterator[StandIn]:
-    server = StandIn(cassettes=[]).start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def client_for(standin: StandIn) -> openai.AsyncOpenAI:
