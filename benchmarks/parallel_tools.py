@@ -20,10 +20,10 @@ from typing import Any
 
 import openai
 
-from helpers.loop import Tool, Toolbox, ToolOutput, run_tool_loop
 from helpers.standin import StandIn
 from helpers.standin.cassette import Cassette
 from helpers.standin.wire import Reply, ToolCall
+from helpers.toolloop.loop import Tool, Toolbox, ToolOutput, run_tool_loop
 
 TOOL_SECONDS = 0.1
 TOOLS = 5

@@ -17,7 +17,7 @@ import statistics
 import time
 from collections import Counter
 
-from helpers.mcp_clients import McpConnection
+from helpers.mcp_client.connection import McpConnection
 from helpers.servers.launch import start_server
 
 POD = {"namespace": "default", "pod_name": "billing-service-v1-abcdef", "container_name": "istio-proxy"}

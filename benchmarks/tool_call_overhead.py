@@ -29,7 +29,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from helpers.mcp_clients import McpConnection
+from helpers.mcp_client.connection import McpConnection
 from helpers.servers.launch import start_server
 
 MODULE = "helpers.servers.cluster"

@@ -1,6 +1,6 @@
 """Every notebook run offline under papermill, one after another: time per notebook and peak memory.
 
-Uses helpers.run.run_notebook (the runner the tests use) with BACKEND=standin, writing the executed
+Uses plain papermill.execute_notebook (as the tests and CI do) with BACKEND=standin, writing the executed
 copies to a temporary folder. A thread samples, every 50 ms, the resident memory of every process
 under this one (the kernels, and the MCP servers, proxies and endpoints they start).
 Prints a table, then one JSON line: {"total_s" (target < 90), "per_notebook", "peak_rss_mb" (target < 1024)}.
@@ -17,9 +17,8 @@ import threading
 import time
 from pathlib import Path
 
+import papermill
 import psutil
-
-from helpers.run import run_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -59,7 +58,8 @@ def main(names: list[str]) -> dict:
     with tempfile.TemporaryDirectory(prefix="workbook-time-") as folder:
         for path in paths:
             started = time.perf_counter()
-            run_notebook(path, Path(folder) / path.name, {"BACKEND": "standin"}, cwd=NOTEBOOKS)
+            papermill.execute_notebook(str(path), str(Path(folder) / path.name), parameters={"BACKEND": "standin"},
+                                       cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False)
             per_notebook[path.stem] = round(time.perf_counter() - started, 1)
             print(f"{path.stem:40} {per_notebook[path.stem]:6.1f} s", flush=True)
     total = time.perf_counter() - began

@@ -6,22 +6,46 @@ Read when asked for, never at import, so a notebook can change a parameter and r
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from dotenv import dotenv_values
 
+from helpers.errors import ConfigError
+
+# The one place that knows where the project lives; every data file is found from DATA_DIR, never the cwd.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = PROJECT_ROOT / "data"
+BUILD_DIR = PROJECT_ROOT / "build"
 ENV_FILE = PROJECT_ROOT / ".env"
 
 
-class ConfigError(RuntimeError):
-    """A setting is missing or wrong; the message names it and says how to set it."""
+# While a `hidden(...)` block runs: name prefix -> the only values `setting` may see for such names.
+_HIDDEN: dict[str, Mapping[str, str]] = {}
+
+
+@contextmanager
+def hidden(prefix: str, instead: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Within the block, settings whose name starts with `prefix` come only from `instead` (default: none).
+
+    Troubleshooting cells use it to show what missing or placeholder settings do, without
+    touching the process environment or the reader's `.env`.
+    """
+    _HIDDEN[prefix] = dict(instead or {})
+    try:
+        yield
+    finally:
+        del _HIDDEN[prefix]
 
 
 def setting(name: str, parameter: str | None = None, default: str | None = None) -> str | None:
     """The value of `name`: the notebook parameter if not empty, else the environment, else `.env`."""
     if parameter not in (None, ""):
         return parameter
+    for prefix, instead in _HIDDEN.items():
+        if name.startswith(prefix):
+            return instead.get(name) or default
     value = os.environ.get(name)
     if value in (None, "") and ENV_FILE.is_file():
         value = dotenv_values(ENV_FILE).get(name)

@@ -9,10 +9,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-GUARD = ROOT / "tests" / "guard"
-NOTEBOOKS = ROOT / "notebooks"
-EXECUTED = ROOT / "build" / "executed"
+GUARD = Path(__file__).resolve().parent / "guard"
 
 # Every process the tests start (kernels, MCP servers, proxies) loads tests/guard/sitecustomize.py,
 # which refuses connections to anything but loopback; this process installs it too.
@@ -25,43 +22,18 @@ import sitecustomize  # noqa: E402,F401  (installs the guard in this process)
 
 sys.path.remove(str(GUARD))
 
-
-class NotebookRun:
-    """An executed notebook: its path, its nbformat node and its merged records."""
-
-    def __init__(self, path: Path) -> None:
-        import nbformat
-
-        from helpers.records import read_records
-
-        self.path = path
-        self.nb = nbformat.read(str(path), as_version=4)
-        self.records: dict[str, Any] = read_records(self.nb)
-
-    def outputs_text(self) -> str:
-        """Every output of every cell as one string (for leak checks)."""
-        import json
-
-        return json.dumps([c.get("outputs", []) for c in self.nb.cells])
-
+from tests.support.notebooks import EXECUTED, NOTEBOOKS, NotebookRun, execute  # noqa: E402
 
 _runs: dict[tuple, NotebookRun] = {}
 
 
 def execute_notebook(name: str, **parameters: Any) -> NotebookRun:
-    """Run notebooks/`name` under papermill with `parameters` (once per session per parameter set).
-
-    A cell error fails the run unless the cell is tagged `raises-exception` (and such a cell must raise).
-    """
-    from helpers.run import run_notebook as run
-
+    """Run notebooks/`name` under plain papermill with `parameters` (once per session per parameter set)."""
     key = (name, tuple(sorted(parameters.items())))
     if key not in _runs:
         suffix = "".join(f"-{k}={v}" for k, v in sorted(parameters.items()) if k != "BACKEND")
-        EXECUTED.mkdir(parents=True, exist_ok=True)
         output = EXECUTED / f"{Path(name).stem}{suffix}.ipynb"
-        run(NOTEBOOKS / name, output, {"BACKEND": "standin", **parameters}, cwd=NOTEBOOKS)
-        _runs[key] = NotebookRun(output)
+        _runs[key] = execute(NOTEBOOKS / name, output, {"BACKEND": "standin", **parameters})
     return _runs[key]
 
 
@@ -81,3 +53,9 @@ def standin():
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """anyio-marked tests run on asyncio, the loop Jupyter uses."""
+    return "asyncio"

@@ -16,14 +16,14 @@ from typing import Any
 from mcp.server.fastmcp import FastMCP
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
-from helpers.cluster import (
+from helpers.scenarios.cluster import (
     get_kubernetes_pod_cpu_data,
     get_kubernetes_pod_logs,
     get_kubernetes_pod_memory_data,
 )
+from helpers.scenarios.sql import run_postgres_query
 from helpers.servers.cli import run
 from helpers.servers.stats import CallCounter, expose_stats
-from helpers.sql import run_postgres_query
 
 SERVER_NAME = "cluster-troubleshooting"
 TOOLS: tuple[Callable[..., dict[str, Any]], ...] = (

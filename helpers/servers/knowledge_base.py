@@ -16,10 +16,11 @@ from mcp.server.fastmcp.exceptions import ToolError
 
 from helpers.servers.cli import run
 from helpers.servers.stats import CallCounter, expose_stats
+from helpers.settings import DATA_DIR
 
 KB_PATH_VARIABLE = "WORKBOOK_KB_PATH"
 # Located from this file, not the cwd: helpers/servers/knowledge_base.py -> <repo>/data/kb.json
-DEFAULT_KB_PATH = Path(__file__).resolve().parents[2] / "data" / "kb.json"
+DEFAULT_KB_PATH = DATA_DIR / "kb.json"
 
 
 class KnowledgeBaseError(ValueError):

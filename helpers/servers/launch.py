@@ -1,17 +1,89 @@
-"""Start a workbook MCP server as its own process over HTTP, and stop it cleanly."""
+"""The one launcher for every server process the workbook starts (MCP servers, mcp-proxy, the auth gate).
+
+Each process writes its output to a log file (a pipe nobody reads would fill up and block it),
+dies with the kernel that started it, and is stopped with its whole process tree. Starting the
+same server twice from one kernel returns the running one, so a notebook cell is safe to re-run.
+"""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from ..ports import free_port, wait_for_port
-from ..processes import die_with_parent
+import psutil
+
+from helpers.errors import ServerStartError
+from helpers.ports import free_port, wait_for_port
+
+Transport = Literal["stdio", "streamable-http", "sse"]
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """`preexec_fn` for Popen: on Linux, the child gets SIGTERM when its parent dies.
+
+    A kernel killed by Jupyter never runs its atexit hooks, so servers it started (which sit in
+    their own session, out of reach of Ctrl-C) would be orphaned without this. Elsewhere: no-op.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def spawn(command: Sequence[str], log_path: Path, env: Mapping[str, str] | None = None,
+          cwd: str | Path | None = None) -> subprocess.Popen[bytes]:
+    """Start `command` with stdout and stderr appended to `log_path`, in a session of its own."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(list(command), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                env=dict(os.environ if env is None else env), cwd=cwd,
+                                start_new_session=True,  # a Ctrl-C meant for the kernel does not reach it
+                                preexec_fn=die_with_parent)
+
+
+def stop_processes(processes: Sequence[subprocess.Popen[bytes]], timeout: float = 5.0) -> None:
+    """Terminate processes and all their descendants at once; kill whatever outlives `timeout` seconds."""
+    family: list[psutil.Process] = []
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            parent = psutil.Process(process.pid)
+            family += [parent, *parent.children(recursive=True)]
+    for member in family:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            member.terminate()
+    _, alive = psutil.wait_procs(family, timeout=timeout)
+    for member in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            member.kill()
+    psutil.wait_procs(alive, timeout=timeout)
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=timeout)  # reap our direct children so no zombie stays behind
+
+
+def log_tail(path: Path | None, lines: int = 20) -> str:
+    """The last `lines` lines of a log file, or a note saying there is none."""
+    if path is None:
+        return "(no log)"
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return f"(no log at {path})"
+    return "\n".join(text.splitlines()[-lines:]) or "(log is empty)"
+
+
+def new_log(prefix: str) -> Path:
+    """A fresh log file in the temporary folder."""
+    return Path(tempfile.mkstemp(prefix=f"{prefix}-", suffix=".log")[1])
 
 
 @dataclass
@@ -19,9 +91,9 @@ class ServerProcess:
     """A running `python -m helpers.servers.NAME --transport ... --port N` process."""
 
     module: str
-    transport: str
+    transport: Transport
     port: int
-    process: subprocess.Popen = field(repr=False)
+    process: subprocess.Popen[bytes] = field(repr=False)
     log_path: Path = field(repr=False)
 
     @property
@@ -29,18 +101,19 @@ class ServerProcess:
         """The MCP endpoint: …/mcp for streamable HTTP, …/sse for SSE."""
         return f"http://127.0.0.1:{self.port}/{'sse' if self.transport == 'sse' else 'mcp'}"
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def is_running(self) -> bool:
+        return self.process.poll() is None
+
     def logs(self, lines: int = 20) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Terminate the process (kill it if it does not exit within `timeout`)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
+        """Stop the process tree (idempotent)."""
+        stop_processes([self.process], timeout)
 
     def __enter__(self) -> ServerProcess:
         return self
@@ -49,29 +122,37 @@ class ServerProcess:
         self.stop()
 
 
-def start_server(module: str, transport: str = "streamable-http", env: dict[str, str] | None = None,
+_RUNNING: dict[tuple[object, ...], ServerProcess] = {}
+
+
+def start_server(module: str, transport: Transport = "streamable-http", env: Mapping[str, str] | None = None,
                  timeout: float = 20.0, cwd: str | Path | None = None, inherit_env: bool = True) -> ServerProcess:
     """Start `python -m module --transport T --port <free>` and wait until it listens.
+
+    Called again with the same arguments while that server still runs, it returns the running
+    server instead of starting a second one (re-running a notebook cell is safe).
 
     Args:
         env: variables for the server; added to this process's environment unless `inherit_env` is False.
         cwd: the server's working directory (the servers never depend on it).
 
     Raises:
-        TimeoutError: the server exited or did not listen in time; the message has its log.
+        ServerStartError: the server exited or did not listen in time; the message has its log.
     """
+    key = (module, transport, tuple(sorted((env or {}).items())), str(cwd), inherit_env)
+    running = _RUNNING.get(key)
+    if running is not None and running.is_running():
+        return running
     port = free_port()
-    log_path = Path(tempfile.mkstemp(prefix=f"{module.rsplit('.', 1)[-1]}-", suffix=".log")[1])
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", module, "--transport", transport, "--port", str(port)],
-                                   stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   env={**(os.environ if inherit_env else {}), **(env or {})}, cwd=cwd,
-                                   preexec_fn=die_with_parent)  # no orphan when the kernel is killed
+    log_path = new_log(module.rsplit(".", 1)[-1])
+    command = [sys.executable, "-m", module, "--transport", transport, "--port", str(port)]
+    process = spawn(command, log_path, {**(os.environ if inherit_env else {}), **(env or {})}, cwd)
     server = ServerProcess(module, transport, port, process, log_path)
     atexit.register(server.stop)
     try:
-        wait_for_port(port, timeout=timeout, alive=lambda: process.poll() is None)
+        wait_for_port(port, timeout=timeout, alive=server.is_running)
     except TimeoutError as exc:
         server.stop()
-        raise TimeoutError(f"{exc}\n{module} log:\n{server.logs()}") from None
+        raise ServerStartError(f"{module} did not start: {exc}\nIts log:\n{server.logs()}") from None
+    _RUNNING[key] = server
     return server

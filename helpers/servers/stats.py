@@ -15,7 +15,7 @@ from typing import Any
 
 from mcp.server.fastmcp import FastMCP
 
-STATS_URI = "workbook://stats"
+from helpers.mcp_client.connection import STATS_URI
 
 
 class CallCounter:
@@ -54,8 +54,3 @@ def expose_stats(mcp: FastMCP, counter: CallCounter) -> None:
     def stats() -> str:
         """Tool calls this server process has served, counted on the server side."""
         return json.dumps(counter.snapshot())
-
-
-def parse_stats(read_resource_result: Any) -> dict[str, Any]:
-    """Turn the result of `session.read_resource(STATS_URI)` back into the counts dict."""
-    return json.loads(read_resource_result.contents[0].text)

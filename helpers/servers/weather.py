@@ -8,58 +8,21 @@ spawns the process already controls it. Data comes from `data/weather/*.json`.
 
 from __future__ import annotations
 
-import hmac
 import os
 import sys
 from typing import Any, Literal
 
 from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
-from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
+from helpers.scenarios.weather import WeatherData
+from helpers.servers.auth import BearerTokenMiddleware
 from helpers.servers.cli import run
 from helpers.servers.stats import CallCounter, expose_stats
-from helpers.weather_data import WeatherData
 
 TOKEN_ENV = "WEATHER_MCP_TOKEN"
 TOOL_NAMES = ("get_weather", "get_weather_by_datetime_range", "get_forecast", "get_alerts", "set_alert_threshold")
-
-
-class BearerTokenMiddleware:
-    """ASGI middleware: HTTP requests without `Authorization: Bearer <token>` get 401 JSON."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        if not token:
-            raise ValueError(f"the weather server needs a non-empty token; set {TOKEN_ENV}")
-        self.app = app
-        self._token = token.encode()
-
-    def __repr__(self) -> str:
-        return "BearerTokenMiddleware(token=***)"
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # lifespan events must reach the app: they start the session manager
-            await self.app(scope, receive, send)
-            return
-        header = Headers(scope=scope).get("authorization", "")
-        scheme, _, given = header.partition(" ")
-        if not header:
-            denied = ("invalid_request", "missing header; send 'Authorization: Bearer <token>'")
-        elif scheme.lower() != "bearer" or not given.strip():
-            denied = ("invalid_request", "the Authorization header must read 'Bearer <token>' (scheme 'Bearer', "
-                      "a space, then the token); check the secret holds the whole header value")
-        # compare_digest takes the same time wherever the tokens differ, so timing reveals nothing.
-        elif not hmac.compare_digest(given.strip().encode(), self._token):
-            denied = ("invalid_token", "the bearer token is not the one this server expects")
-        else:
-            await self.app(scope, receive, send)
-            return
-        error, description = denied
-        response = JSONResponse({"error": error, "error_description": description}, status_code=401,
-                                headers={"WWW-Authenticate": f'Bearer realm="weather", error="{error}"'})
-        await response(scope, receive, send)
 
 
 def build_server(data: WeatherData | None = None) -> FastMCP:
@@ -107,7 +70,9 @@ def build_app(token: str, transport: Literal["streamable-http", "sse"] = "stream
     """The server's Starlette app behind the bearer-token check."""
     mcp = mcp or build_server()
     app = mcp.streamable_http_app() if transport == "streamable-http" else mcp.sse_app()
-    return BearerTokenMiddleware(app, token)
+    if not token:
+        raise ValueError(f"the weather server needs a non-empty token; set {TOKEN_ENV}")
+    return BearerTokenMiddleware(app, token, realm="weather")
 
 
 def main(argv: list[str] | None = None) -> None:

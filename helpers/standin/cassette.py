@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from helpers.settings import DATA_DIR
+
 from .planner import message_text
 from .wire import Reply, ToolCall
 
-CASSETTE_DIR = Path(__file__).resolve().parents[2] / "data" / "cassettes"
+CASSETTE_DIR = DATA_DIR / "cassettes"
 
 
 def _canonical_json(text: str) -> Any:

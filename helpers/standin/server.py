@@ -24,7 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ..ports import free_port
+from helpers.ports import free_port
+
 from .cassette import Cassette, load_all
 from .faults import Fault, FaultPlan
 from .planner import plan

@@ -1,0 +1,67 @@
+"""Notebook 03 runs offline in both Azure auth modes, through the tool, and leaks no secret."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from helpers.servers.knowledge_base import DEFAULT_KB_PATH
+
+pytestmark = pytest.mark.notebook
+
+NOTEBOOK = "03_azure_openai_kb_stdio.ipynb"
+MODES = {"key": "api-key", "managed_identity": "bearer"}
+# The stand-in's key is "standin-" + token_urlsafe(18) (24 characters); "standin-deployment" is not one
+STANDIN_KEY = re.compile(r"standin-[A-Za-z0-9_-]{24}(?![A-Za-z0-9_-])")
+TOKEN_TEXT = re.compile(r"Bearer\s+[A-Za-z0-9_.-]{16,}|eyJ[A-Za-z0-9_-]{8,}\.|access_token|IDENTITY_HEADER\s*=")
+
+
+def vacation_figure() -> str:
+    """The figure the vacation answer must quote, read from the knowledge base itself."""
+    entries = json.loads(DEFAULT_KB_PATH.read_text(encoding="utf-8"))
+    answer = next(e["answer"] for e in entries if "vacation" in e["question"].lower())
+    return re.search(r"\d+ days", answer).group()
+
+
+@pytest.mark.parametrize("auth", list(MODES))
+def test_records(run_notebook, auth):
+    records = run_notebook(NOTEBOOK, AUTH=auth).records
+    assert records["backend"] == "standin"
+    assert records["auth_mode"] == auth
+    assert records["auth_header"] == MODES[auth]
+    if auth == "key":
+        assert records["token_requests"] == 0
+    else:
+        # The first client fetched one token and reused it; the 404 demo's new client fetched one more
+        assert records["token_requests"] >= 1
+    assert "get_knowledge_base" in records["tool_calls"]
+    assert records["server_calls"] >= len(records["tool_calls"])
+    assert records["server_calls"] == records["client_calls_over_stdio"]
+    assert records["http_server_calls"] >= 1
+    assert records["key_figure"] == vacation_figure()
+    assert vacation_figure() in records["final_answer"]
+    assert "(stand-in, not a model)" in records["final_answer"]
+    assert records["retried"] is True
+    assert records["wrong_key_attempts"] == 1
+    assert records["secrets_in_log"] == []
+
+
+@pytest.mark.parametrize("auth", list(MODES))
+def test_outputs_show_no_secret_and_label_the_standin(run_notebook, auth):
+    text = run_notebook(NOTEBOOK, AUTH=auth).outputs_text()
+    assert not STANDIN_KEY.search(text), "the stand-in's API key appears in the outputs"
+    assert not TOKEN_TEXT.search(text), "a token appears in the outputs"
+    assert "this-is-not-the-key" not in text  # even the wrong demo key is never echoed
+    assert "STAND-IN" in text and "not a language model" in text
+
+
+@pytest.mark.parametrize("auth", list(MODES))
+def test_troubleshooting_cells_fail_as_intended(run_notebook, auth):
+    run = run_notebook(NOTEBOOK, AUTH=auth)
+    shown = run.expected_errors()
+    assert [name for name, _ in shown] == ["AuthenticationError", "NotFoundError", "ConfigError"]
+    assert "AZURE_OPENAI_ENDPOINT is not set" in shown[2][1]
+    assert "What it means: 401" in shown[0][1] and "What it means: 404" in shown[1][1]
+    assert run.error_outputs() == []  # papermill would have failed the run, but say it plainly
