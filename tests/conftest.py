@@ -59,3 +59,19 @@ def standin():
 def anyio_backend() -> str:
     """anyio-marked tests run on asyncio, the loop Jupyter uses."""
     return "asyncio"
+
+
+# Tests whose skip would hide a missing system package; in CI (CI set) such a skip fails the run.
+MUST_RUN_IN_CI = ("postgres", "browser", "offline_install")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    needed = [m for m in MUST_RUN_IN_CI if item.get_closest_marker(m)]
+    if report.skipped and needed and os.environ.get("CI"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid} needs {', '.join(needed)} and must not skip in CI: {reason}. "
+                           "Install what it names (scripts/system-deps.sh does it as root).")
