@@ -83,6 +83,9 @@ def connect(backend: str | None = None, base_url: str | None = None, model: str 
             timeout: float | None = None, standin_model: str | None = None) -> Backend:
     """Return configured sync and async openai clients and the model id for `backend`.
 
+    Their HTTP clients (`backend.wire.http_client()`-made) go through wire.PortableTransport: null assistant content
+    is sent as "", a reply's deprecated `function_call` next to `tool_calls` is dropped, and `backend.wire` logs it.
+
     Args:
         backend: one of BACKENDS; empty means the BACKEND setting, else "standin".
         base_url: for "openai-compatible" (required) and "openai" (optional override).

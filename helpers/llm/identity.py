@@ -21,11 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from helpers.redact import fingerprint
+from helpers.servers.launch import StopsOnExit
 
 TOKEN_PATH = "/msi/token"
 API_VERSION = "2019-08-01"  # what azure-identity 1.27 / MSAL 1.39 send for App Service
@@ -54,7 +54,7 @@ class IssuedToken:
         return time.time() >= self.expires_on
 
 
-class IdentityEndpoint:
+class IdentityEndpoint(StopsOnExit):
     """The running token endpoint; use `start_identity_endpoint()` to create one."""
 
     def __init__(self, resources: Iterable[str] = DEFAULT_RESOURCES, token_lifetime: int = 3600) -> None:
@@ -129,14 +129,6 @@ class IdentityEndpoint:
             self._server.shutdown()
             self._thread.join(timeout=5)
         self._server.server_close()
-
-    def __enter__(self) -> IdentityEndpoint:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         # Deliberately leaves out header_secret and the tokens: reprs end up in notebook outputs

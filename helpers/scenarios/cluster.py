@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Protocol, TypedDict
 
@@ -154,31 +155,24 @@ def _resource_data(
     return result
 
 
-def get_kubernetes_pod_memory_data(
-    namespace: Namespace, pod_name: PodName, container_name: ContainerName = None
-) -> dict[str, Any]:
-    """Retrieves the current memory usage, request, and limit of a specific pod in a Kubernetes cluster.
+def _resource_tool(resource: str, example: str) -> Callable[..., dict[str, Any]]:
+    """One seed tool per resource; only the name, the docstring (the model reads it) and the resource differ."""
+
+    def tool(namespace: Namespace, pod_name: PodName, container_name: ContainerName = None) -> dict[str, Any]:
+        return _resource_data(namespace, pod_name, container_name, resource)
+
+    tool.__name__ = tool.__qualname__ = f"get_kubernetes_pod_{resource}_data"
+    tool.__doc__ = f"""Retrieves the current {resource} usage, request, and limit of a specific pod in a Kubernetes cluster.
 
     Returns:
-        {"usage", "request", "limit"} as quantities ("1Gi"), None where not set or not measured;
+        {{"usage", "request", "limit"}} as quantities ("{example}"), None where not set or not measured;
         without `container_name`, the pod's totals and "containers": the names summed.
 
     Raises:
         ToolInputError: the namespace, pod or container does not exist (the message lists what does).
     """
-    return _resource_data(namespace, pod_name, container_name, "memory")
+    return tool
 
 
-def get_kubernetes_pod_cpu_data(
-    namespace: Namespace, pod_name: PodName, container_name: ContainerName = None
-) -> dict[str, Any]:
-    """Retrieves the current cpu usage, request, and limit of a specific pod in a Kubernetes cluster.
-
-    Returns:
-        {"usage", "request", "limit"} as quantities ("104m"), None where not set or not measured;
-        without `container_name`, the pod's totals and "containers": the names summed.
-
-    Raises:
-        ToolInputError: the namespace, pod or container does not exist (the message lists what does).
-    """
-    return _resource_data(namespace, pod_name, container_name, "cpu")
+get_kubernetes_pod_memory_data = _resource_tool("memory", "1Gi")
+get_kubernetes_pod_cpu_data = _resource_tool("cpu", "104m")

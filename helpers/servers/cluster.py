@@ -76,10 +76,5 @@ def build_server() -> FastMCP:
     return mcp
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Serve the cluster-troubleshooting server on the transport chosen on the command line."""
-    run(build_server(), argv)
-
-
 if __name__ == "__main__":
-    main()
+    run(build_server())

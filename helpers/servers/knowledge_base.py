@@ -89,6 +89,11 @@ def format_knowledge_base(entries: list[dict[str, str]]) -> str:
 def get_knowledge_base() -> str:
     """Retrieve the entire knowledge base as a formatted string.
 
+    It answers questions on company policy and how-tos: vacation days, sick leave and sick days,
+    parental leave, remote work, expense reports, business travel and how much to spend on hotels, software licenses, laptops,
+    training budget, code of conduct, passwords and multi-factor authentication, security
+    incidents, mobile phone plans.
+
     Returns:
         A formatted string containing all Q&A pairs from the knowledge base.
     """
@@ -108,10 +113,5 @@ def build_server() -> FastMCP:
     return mcp
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Serve the knowledge base on the transport chosen on the command line."""
-    run(build_server(), argv)
-
-
 if __name__ == "__main__":
-    main()
+    run(build_server())

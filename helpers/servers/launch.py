@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 import psutil
 
@@ -27,6 +27,19 @@ from helpers.ports import free_port, wait_for_port
 
 Transport = Literal["stdio", "streamable-http", "sse"]
 _PR_SET_PDEATHSIG = 1
+
+
+class StopsOnExit:
+    """`with server:` stops it on the way out; subclasses define `stop()`."""
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def die_with_parent() -> None:
@@ -87,7 +100,7 @@ def new_log(prefix: str) -> Path:
 
 
 @dataclass
-class ServerProcess:
+class ServerProcess(StopsOnExit):
     """A running `python -m helpers.servers.NAME --transport ... --port N` process."""
 
     module: str
@@ -114,12 +127,6 @@ class ServerProcess:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the process tree (idempotent)."""
         stop_processes([self.process], timeout)
-
-    def __enter__(self) -> ServerProcess:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 _RUNNING: dict[tuple[object, ...], ServerProcess] = {}

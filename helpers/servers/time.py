@@ -18,7 +18,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -28,7 +27,7 @@ from mcp.types import LATEST_PROTOCOL_VERSION
 from helpers.errors import ServerStartError
 from helpers.ports import free_port, wait_for_port
 from helpers.servers.auth_gate import TOKEN_ENV
-from helpers.servers.launch import log_tail, spawn, stop_processes
+from helpers.servers.launch import StopsOnExit, log_tail, spawn, stop_processes
 
 _RUNNING: set[TimeServer] = set()
 _ATEXIT_REGISTERED = False
@@ -59,7 +58,7 @@ def _venv_executable(name: str) -> str:
     return found
 
 
-class TimeServer:
+class TimeServer(StopsOnExit):
     """A running Time MCP server; stop it with `.stop()` or by using it as a context manager."""
 
     def __init__(
@@ -112,14 +111,6 @@ class TimeServer:
         stop_processes(self._procs, timeout)
         self._procs = []
         _RUNNING.discard(self)
-
-    def __enter__(self) -> TimeServer:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         # Never the token itself: reprs end up in notebook outputs and logs.

@@ -1,127 +1,132 @@
-"""Write the stand-in's final answer from the tool results it actually received.
+"""Write the stand-in's final answer from the tool results it actually received, and nothing else.
 
-No knowledge of its own: each sentence restates a tool result (a time, a usage figure, a log
-line, the passage of a document that shares most words with the question). A few findings
-compare figures inside the results, such as usage at its limit.
+The stand-in knows no scenario and draws no conclusions: its answer quotes each result. A JSON
+result becomes its values, path by path (`rooms.kitchen.mean: 20.5`); an ISO datetime among them
+is also written as a clock time, in the time zone named next to it when there is one; an error is
+reported as an error; a text result is quoted at the passage that shares most words with the
+question. The answer starts with `LABEL`, so no one takes it for a model's.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
-from .arguments import parse_when
 from .words import content_words
 
 LABEL = "(stand-in, not a model)"
-_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "K": 10**3, "M": 10**6, "G": 10**9, "m": 1e-3}
+MAX_VALUES = 40  # values quoted from one JSON result
+MAX_TEXT = 600  # characters quoted from one text value or passage
 
 
-def quantity(text: Any) -> float | None:
-    """A Kubernetes quantity ('512Mi', '104m', '1Gi') as a number, else None."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?|m)?\s*", str(text))
-    if not match:
-        return None
-    return float(match.group(1)) * _UNITS.get(match.group(2) or "", 1)
-
-
-def clock(moment) -> str:
+def clock(moment: datetime) -> str:
     """'5:43 PM' from a datetime."""
     return moment.strftime("%I:%M %p").lstrip("0")
 
 
-def _time_sentence(data: dict[str, Any]) -> str | None:
-    moment = parse_when(str(data.get("datetime", "")))
-    if moment is None or not data.get("timezone"):
-        return None
-    zone = moment.astimezone(ZoneInfo(data["timezone"])).tzname()
-    return f"The current time in {data['timezone']} is {clock(moment)} ({zone}, {moment:%A %d %B %Y})."
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
-def _conversion_sentence(data: dict[str, Any]) -> str | None:
-    source, target = data.get("source"), data.get("target")
-    if not (isinstance(source, dict) and isinstance(target, dict)):
+def _as_datetime(value: Any) -> datetime | None:
+    """An ISO 8601 date and time (with a clock time) as a datetime, else None."""
+    if not isinstance(value, str) or not re.match(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", value):
         return None
-    a, b = parse_when(str(source.get("datetime"))), parse_when(str(target.get("datetime")))
-    if a is None or b is None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
         return None
-    day = "" if a.date() == b.date() else f" on {b:%A %d %B}"
-    diff = f" (a difference of {data['time_difference']})" if data.get("time_difference") else ""
-    return f"{clock(a)} in {source.get('timezone')} is {clock(b)}{day} in {target.get('timezone')}{diff}."
 
 
-def _usage_sentence(name: str, data: dict[str, Any]) -> str | None:
-    if not {"usage", "limit"} <= data.keys():
+def readable_time(value: Any, zone: str | None) -> str | None:
+    """'5:43 PM CET, Saturday 21 November 2026' for an ISO datetime, in `zone` when it is given."""
+    moment = _as_datetime(value)
+    if moment is None:
         return None
-    sentence = f"{name}: usage {data['usage']}, request {data.get('request', 'not set')}, limit {data['limit']}."
-    used, limit = quantity(data["usage"]), quantity(data["limit"])
-    if used is not None and limit and used >= limit:
-        sentence += " Usage has reached the limit."
-    elif used is not None and limit:
-        sentence += f" Usage is {used / limit:.0%} of the limit."
-    return sentence
+    if moment.tzinfo is not None and zone:
+        moment = moment.astimezone(ZoneInfo(zone))
+    name = moment.tzname() if moment.tzinfo is not None else None
+    return f"{clock(moment)}{' ' + name if name else ''}, {moment:%A} {moment.day} {moment:%B %Y}"
+
+
+def _leaves(data: Any, path: str = "") -> list[tuple[str, Any, str | None]]:
+    """(path, value, time zone named beside it) for every scalar in a JSON value, in order."""
+    if isinstance(data, dict):
+        zone = next((v for v in data.values() if isinstance(v, str) and "/" in v and v in _zones()), None)
+        out = []
+        for key, value in data.items():
+            child = f"{path}.{key}" if path else str(key)
+            out += [(p, v, z or zone) for p, v, z in _leaves(value, child)]
+        return out
+    if isinstance(data, list):
+        out = []
+        for index, value in enumerate(data):
+            out += _leaves(value, f"{path}[{index}]")
+        return out
+    return [(path, data, None)]
+
+
+def _quote(value: Any) -> str:
+    if isinstance(value, str):
+        return value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + " …"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def quote_values(data: Any) -> str:
+    """The values of a JSON result as 'path: value' items, datetimes also as clock times."""
+    leaves = _leaves(data)
+    items = []
+    for path, value, zone in leaves[:MAX_VALUES]:
+        text = _quote(value)
+        readable = readable_time(value, zone)
+        if readable:
+            text += f" ({readable})"
+        items.append(f"{path}: {text}" if path else text)
+    if len(leaves) > MAX_VALUES:
+        items.append(f"and {len(leaves) - MAX_VALUES} more values")
+    return "; ".join(items) if items else "nothing (an empty result)"
 
 
 def _best_passage(text: str, question: str) -> str:
     """The paragraph or item of `text` sharing most words with the question."""
     asked = content_words(question)
-    parts = [p.strip() for p in re.split(r"\n\s*\n|\n(?=Q:|\d+\.|- )", text) if p.strip()] or [text]
+    parts = [p.strip() for p in re.split(r"\n\s*\n|\n(?=Q\d*:|\d+\.|- )", text) if p.strip()] or [text]
     best = max(parts, key=lambda p: (len(asked & content_words(p)), -parts.index(p)))
-    return best if len(best) <= 600 else best[:600] + " …"
+    return best if len(best) <= MAX_TEXT else best[:MAX_TEXT] + " …"
 
 
 def describe_result(name: str, content: str, question: str) -> str:
-    """One or two sentences restating what the tool `name` returned."""
+    """One sentence restating what the tool `name` returned."""
     try:
         data = json.loads(content)
     except (TypeError, ValueError):
         data = None
-    if isinstance(data, dict):
-        if "error" in data:
-            return f"{name} reported an error: {data['error']}"
-        for sentence in (_conversion_sentence(data), _time_sentence(data), _usage_sentence(name, data)):
-            if sentence:
-                return sentence
-        if isinstance(data.get("logs"), str):
-            return f"{name} returned these log lines: {data['logs']}"
-        pairs = ", ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in list(data.items())[:8])
-        return f"{name} returned {pairs[:500]}."
     if isinstance(data, list) and data and all(isinstance(i, dict) and i.get("type") == "text" for i in data):
         # MCP content blocks, as Autogen's McpToolAdapter serialises a tool result: read their text.
         return describe_result(name, "\n".join(str(i.get("text", "")) for i in data), question)
+    if isinstance(data, dict) and "error" in data:
+        rest = {k: v for k, v in data.items() if k != "error"}
+        return f"{name} reported an error: {_quote(data['error'])}" + (f" ({quote_values(rest)})." if rest else "")
     if isinstance(data, list):
-        return f"{name} returned {len(data)} items: {json.dumps(data[:5], ensure_ascii=False)[:500]}"
+        return f"{name} returned {len(data)} items: {quote_values(data)}."
+    if isinstance(data, dict):
+        return f"{name} returned {quote_values(data)}."
     text = str(content).strip()
+    if not text:
+        return f"{name} returned nothing."
     if text.lower().startswith("error"):
-        return f"{name} reported an error: {text[:300]}"
+        return f"{name} reported an error: {text[:MAX_TEXT]}"
     return f"From {name}: {_best_passage(text, question)}"
 
 
-def findings(results: list[tuple[str, str]]) -> list[str]:
-    """Conclusions that follow from comparing the results with each other."""
-    joined = " ".join(content.lower() for _, content in results)
-    out_of_memory = any(w in joined for w in ("out of memory", "oomkilled", "oom killed", "signal: killed"))
-    at_limit = False
-    for name, content in results:
-        try:
-            data = json.loads(content)
-        except (TypeError, ValueError):
-            continue
-        if isinstance(data, dict) and {"usage", "limit"} <= data.keys() and "memory" in name:
-            used, limit = quantity(data["usage"]), quantity(data["limit"])
-            at_limit = at_limit or (used is not None and bool(limit) and used >= limit)
-    if out_of_memory and at_limit:
-        return ["Root cause: the container runs out of memory. Its memory usage has reached its memory "
-                "limit and the logs show it was OOM killed. Raise the memory limit (and request) or find "
-                "what makes it use so much memory."]
-    if out_of_memory:
-        return ["The logs show the process was killed for lack of memory (OOM kill)."]
-    return []
-
-
 def final_answer(results: list[tuple[str, str]], question: str) -> str:
-    """The stand-in's final answer: restated results, then findings, labelled as the stand-in's."""
-    sentences = [describe_result(name, content, question) for name, content in results]
-    return " ".join([LABEL, *sentences, *findings(results)])
+    """The stand-in's final answer: each result restated, labelled as the stand-in's, no conclusions added."""
+    names = sorted({name for name, _ in results})
+    intro = (f"I called {', '.join(names)} and quote what came back; I am not a model and add no "
+             "conclusions of my own.")
+    return " ".join([LABEL, intro, *(describe_result(name, content, question) for name, content in results)])

@@ -8,7 +8,6 @@ can fill makes the tool unusable for this question: the stand-in never invents a
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -17,6 +16,9 @@ IANA = re.compile(r"\b([A-Z][A-Za-z]+(?:/[A-Z][A-Za-z_+-]+){1,2})\b")
 CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([AaPp]\.?[Mm]\.?)?(?=\W|$)")
 ISO_DATETIME = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})?)?\b")
 K8S_NAME = re.compile(r"\b[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\b")
+# A name written in prose: starts and ends with a letter or digit, so the full stop or comma that
+# ends the sentence ("... container envoy.") is not part of it.
+NAME = r"[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9])?"
 SQL = re.compile(r"`([^`]+)`|\b((?:SELECT|WITH)\b[^;]*)", re.IGNORECASE)
 PLACE = re.compile(r"\b(?:in|for|at|near)\s+((?:[A-Z][a-zA-Z]+)(?:\s+[A-Z][a-zA-Z]+)*)")
 NUMBER = re.compile(r"\b(\d+(?:\.\d+)?)\s*([a-z]+)?")
@@ -37,10 +39,10 @@ def find_timezones(text: str) -> list[str]:
     """IANA zone names in `text`, written out or as a city ('New York'), in order of appearance."""
     found: list[tuple[int, str]] = [(m.start(), m.group(1)) for m in IANA.finditer(text)
                                     if m.group(1) in available_timezones()]
-    lowered = text.lower()
     for city, zone in _city_zones().items():
-        for m in re.finditer(rf"\b{re.escape(city)}\b", lowered):
-            if not any(start <= m.start() < start + len(z) for start, z in found):
+        for m in re.finditer(rf"\b{re.escape(city)}\b", text, re.IGNORECASE):
+            # A city is a proper noun: "in Sydney", not "the data center" (America/North_Dakota/Center).
+            if text[m.start()].isupper() and not any(start <= m.start() < start + len(z) for start, z in found):
                 found.append((m.start(), zone))
     if re.search(r"\bUTC\b", text):
         found.append((text.index("UTC"), "UTC"))
@@ -68,22 +70,23 @@ def _k8s_names(text: str) -> list[str]:
 def _word_near(text: str, nouns: tuple[str, ...]) -> str | None:
     """The name written right before or after one of `nouns` ('the istio-proxy sidecar', 'namespace prod')."""
     for noun in nouns:
-        before = re.search(rf"([A-Za-z0-9][\w.-]*)\s+{noun}\b", text)
+        before = re.search(rf"({NAME})\s+{noun}\b", text)
         if before and before.group(1).lower() not in {"the", "a", "my", "this", "that", "in", "of"}:
             return before.group(1)
-        after = re.search(rf"\b{noun}\s+([a-z0-9][\w.-]*)", text)
+        after = re.search(rf"\b{noun}\s+([a-z0-9](?:[\w.-]*[a-z0-9])?)", text)
         if after and after.group(1) not in {"is", "in", "of", "and", "the", "has"}:
             return after.group(1)
     return None
 
 
 def _pick(values: list[str], name: str) -> str | None:
-    """The first value, or the second for parameters meant to take the later one (target, end)."""
-    if not values:
-        return None
-    if any(word in name for word in LATER) and len(values) > 1:
-        return values[1]
-    return values[0]
+    """The first value, or the second for parameters meant to take the later one (target, end).
+
+    One value fills the first parameter only: the text did not say the later one is the same.
+    """
+    if any(word in name for word in LATER):
+        return values[1] if len(values) > 1 else None
+    return values[0] if values else None
 
 
 def _schema_type(prop: dict[str, Any]) -> str:
@@ -105,7 +108,7 @@ def fill_value(name: str, prop: dict[str, Any], text: str, required: bool) -> An
         for option in prop["enum"]:
             if str(option).lower() in text.lower():
                 return option
-        return prop.get("default", prop["enum"][0] if required else None)
+        return prop.get("default")  # never the first option by guess
     if "timezone" in key or key in {"tz", "zone"}:
         return _pick(find_timezones(text), key)
     if any(w in key for w in ("datetime", "start", "end", "date", "since", "until")):
@@ -113,7 +116,7 @@ def fill_value(name: str, prop: dict[str, Any], text: str, required: bool) -> An
     if "time" in key and kind == "string":
         return _pick(find_clock_times(text), key)
     if "namespace" in key:
-        return _word_near(text, ("namespace",)) or ("default" if required else None)
+        return _word_near(text, ("namespace",)) or prop.get("default")
     if key in {"pod", "pod_name", "podname"}:
         named = _word_near(text, ("pod",))
         return named if named and "-" in named else max(_k8s_names(text), key=len, default=None)
@@ -121,7 +124,10 @@ def fill_value(name: str, prop: dict[str, Any], text: str, required: bool) -> An
         return _word_near(text, ("sidecar", "container"))
     if "sql" in key or ("query" in key and "sql" in described):
         match = SQL.search(text)
-        return (match.group(1) or match.group(2)).strip() if match else None
+        if not match:
+            return None
+        # Quoted in backticks: taken as written; inline: the sentence's closing punctuation is not SQL.
+        return match.group(1).strip() if match.group(1) else match.group(2).strip().rstrip(".!?").rstrip()
     if key in {"location", "city", "place", "region", "site"}:
         places = [p for p in PLACE.findall(text) if p.lower() not in {"the", "a"}]
         return places[-1] if places else None
@@ -131,30 +137,27 @@ def fill_value(name: str, prop: dict[str, Any], text: str, required: bool) -> An
                 return int(float(value)) if kind == "integer" else float(value)
         return prop.get("default")
     if kind == "boolean":
-        return prop.get("default", False if required else None)
+        return prop.get("default")
     if kind == "string" and key in {"query", "question", "text", "prompt", "input", "topic", "search", "q"}:
         return text
     return prop.get("default") if "default" in prop else None
 
 
-def fill_arguments(schema: dict[str, Any] | None, text: str) -> dict[str, Any] | None:
-    """Arguments for a tool with JSON schema `schema`, or None when a required one is missing."""
-    schema = schema or {}
+def fill_arguments_detail(schema: dict[str, Any] | None, text: str) -> tuple[dict[str, Any], list[str]]:
+    """The arguments `text` gives for a tool with JSON schema `schema`, and the required ones it does not give."""
+    schema = schema if isinstance(schema, dict) else {}
     properties: dict[str, Any] = schema.get("properties") or {}
-    required = set(schema.get("required") or [])
+    required = [name for name in schema.get("required") or [] if isinstance(name, str)]
     arguments: dict[str, Any] = {}
     for name, prop in properties.items():
         value = fill_value(name, prop if isinstance(prop, dict) else {}, text, name in required)
         if value is not None:
             arguments[name] = value
-        elif name in required:
-            return None
-    return arguments
+    return arguments, [name for name in required if name not in arguments]
 
 
-def parse_when(text: str) -> datetime | None:
-    """An ISO datetime at the start of `text`, else None (used to format tool results)."""
-    try:
-        return datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        return None
+def fill_arguments(schema: dict[str, Any] | None, text: str) -> dict[str, Any] | None:
+    """Arguments for a tool with JSON schema `schema`, or None when a required one is missing."""
+    arguments, missing = fill_arguments_detail(schema, text)
+    return None if missing else arguments
+

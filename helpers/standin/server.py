@@ -9,8 +9,8 @@ else from the deterministic planner. Routes: `GET /v1/models`, `POST /v1/chat/co
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
+import os
 import secrets
 import threading
 import time
@@ -25,14 +25,16 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from helpers.ports import free_port
+from helpers.servers.auth import bearer_token, same_secret
 
 from .cassette import Cassette, load_all
 from .faults import Fault, FaultPlan
 from .planner import plan
-from .validate import BadRequest, check_chat_request
+from .validate import BadRequest, check_chat_request, check_strict
 from .wire import STANDIN_MODEL, completion_body, error_body, stream_events
 
 DEFAULT_DEPLOYMENT = "standin-deployment"
+STRICT_ENV = "WORKBOOK_STANDIN_STRICT"  # "1": every StandIn built without `strict=` is strict
 
 
 class StandIn:
@@ -46,17 +48,22 @@ class StandIn:
         token_verifier: accepts Azure AD-style Bearer tokens (for example a local managed-identity
             endpoint's `is_valid`).
         cassettes: recordings to replay; the files in `data/cassettes/` when not given.
+        strict: also refuse (HTTP 400) request shapes OpenAI accepts but stricter OpenAI-compatible
+            servers reject, such as `"content": null` on an assistant message (see
+            `validate.STRICT_RULES`). None: strict when the environment variable
+            WORKBOOK_STANDIN_STRICT is "1" when the stand-in is built (read once, here).
     """
 
     def __init__(self, *, api_key: str | None = None, model_ids: Iterable[str] = (STANDIN_MODEL,),
                  deployments: Iterable[str] = (DEFAULT_DEPLOYMENT,),
                  token_verifier: Callable[[str], bool] | None = None,
-                 cassettes: list[Cassette] | None = None) -> None:
+                 cassettes: list[Cassette] | None = None, strict: bool | None = None) -> None:
         self.api_key = api_key or "standin-" + secrets.token_urlsafe(18)
         self.model_ids = list(model_ids)
         self.deployments = list(deployments)
         self.token_verifier = token_verifier
         self.cassettes = load_all() if cassettes is None else cassettes
+        self.strict = os.environ.get(STRICT_ENV, "").strip() == "1" if strict is None else bool(strict)
         self.faults = FaultPlan()
         self.stats: Counter[str] = Counter()
         self.last_auth: str | None = None  # "bearer", "api-key" or "none", as seen on the last chat request
@@ -68,7 +75,7 @@ class StandIn:
 
     def __repr__(self) -> str:
         state = f"running at {self.url}" if self.running else "stopped"
-        return f"<StandIn (not a model) {state}, models={self.model_ids}>"
+        return f"<StandIn (not a model) {state}, models={self.model_ids}, strict={self.strict}>"
 
     # --- life cycle -------------------------------------------------------------------------
     @property
@@ -152,7 +159,8 @@ class StandIn:
     def snapshot(self) -> dict[str, Any]:
         """Counts as a JSON-ready dict (no keys, no bodies)."""
         with self._lock:
-            return {"counts": dict(self.stats), "last_auth": self.last_auth, "faults": self.faults.pending()}
+            return {"counts": dict(self.stats), "last_auth": self.last_auth, "faults": self.faults.pending(),
+                    "strict": self.strict}
 
     # --- HTTP -------------------------------------------------------------------------------
     def app(self) -> Starlette:
@@ -170,8 +178,7 @@ class StandIn:
                 self.stats[key] += by
 
     def _bearer(self, request: Request) -> str | None:
-        header = request.headers.get("authorization", "")
-        return header[7:].strip() if header.lower().startswith("bearer ") else None
+        return bearer_token(request.headers.get("authorization"))
 
     async def _models(self, request: Request) -> Response:
         self._count("requests", "model_list_requests")
@@ -182,7 +189,7 @@ class StandIn:
         return JSONResponse({"object": "list", "data": data})
 
     def _key_ok(self, given: str | None) -> bool:
-        return given is not None and hmac.compare_digest(given.encode(), self.api_key.encode())
+        return same_secret(given, self.api_key)
 
     def _unauthorized(self, azure: bool = False) -> Response:
         self._count("errors_401")
@@ -229,6 +236,12 @@ class StandIn:
             except ValueError as exc:
                 raise BadRequest(f"The request body is not valid JSON: {exc}.") from exc
             check_chat_request(body, model_required=model is None)
+            if self.strict:
+                try:
+                    check_strict(body)
+                except BadRequest:
+                    self._count("strict_rejections")
+                    raise
             model = model or body["model"]
             if model not in self.model_ids and not model.startswith("standin") and model not in self.deployments:
                 raise BadRequest(f"The model {model!r} does not exist on this stand-in. It serves: "

@@ -16,5 +16,5 @@ def test_content_blocks_are_read_like_the_text_inside() -> None:
     assert "5:43 PM" in describe_result("get_current_time", blocks, "")
 
 
-def test_other_lists_are_still_summarised() -> None:
-    assert describe_result("list_pods", json.dumps(["a", "b"]), "").startswith("list_pods returned 2 items")
+def test_other_lists_are_quoted_item_by_item() -> None:
+    assert describe_result("list_pods", json.dumps(["a", "b"]), "") == "list_pods returned 2 items: [0]: a; [1]: b."
