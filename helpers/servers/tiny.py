@@ -31,7 +31,8 @@ def build_server(print_to_stdout: bool = False) -> FastMCP:
     def add(a: int, b: int) -> int:
         """Add two integers."""
         if print_to_stdout:
-            # Progress text on stdout, flushed, with no newline: the next JSON-RPC message (this reply) is glued to it.
+            # Progress text on stdout, flushed, with no newline: the next JSON-RPC message written (normally
+            # this reply) is glued to it, and the client cannot parse that line.
             print(f"adding {a} and {b}...", end=" ", flush=True)
         log.info("add(%s, %s) = %s", a, b, a + b)
         return a + b
@@ -48,8 +49,12 @@ def build_server(print_to_stdout: bool = False) -> FastMCP:
 def main(argv: list[str] | None = None) -> None:
     """Parse the flags, log to stderr (never stdout: stdout carries JSON-RPC), serve over stdio."""
     parser = argparse.ArgumentParser(description="Serve the tiny MCP server (add, echo) over stdio.")
-    parser.add_argument("--crash-on-start", action="store_true", help="raise before serving, as a broken server does")
-    parser.add_argument("--print-to-stdout", action="store_true", help="make `add` print to stdout (corrupts JSON-RPC)")
+    parser.add_argument(
+        "--crash-on-start", action="store_true", help="raise before serving, as a broken server does"
+    )
+    parser.add_argument(
+        "--print-to-stdout", action="store_true", help="make `add` print to stdout (corrupts JSON-RPC)"
+    )
     args = parser.parse_args(argv)
 
     handler = logging.StreamHandler(sys.stderr)
