@@ -17,12 +17,30 @@ from typing import Any, Protocol
 MASK = "<redacted>"
 SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "ocp-apim-subscription-key", "cookie"})
 # Field names whose values are secrets wherever they appear in a JSON body.
-SECRET_FIELDS = frozenset({"api_key", "api-key", "apikey", "authorization", "password", "access_token",
-                           "refresh_token", "client_secret", "secret", "token"})
+SECRET_FIELDS = frozenset(
+    {
+        "api_key",
+        "api-key",
+        "apikey",
+        "authorization",
+        "password",
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "secret",
+        "token",
+    }
+)
 # Shapes of well-known credentials: OpenAI keys, Bearer values, JWTs (Entra ID tokens), stand-in keys.
-SECRET_PATTERNS = tuple(re.compile(p) for p in (
-    r"sk-[A-Za-z0-9_-]{20,}", r"(?i)bearer\s+(?!<redacted>)[A-Za-z0-9._~+/=-]{8,}",
-    r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", r"standin-[A-Za-z0-9_-]{24}"))
+SECRET_PATTERNS = tuple(
+    re.compile(p)
+    for p in (
+        r"sk-[A-Za-z0-9_-]{20,}",
+        r"(?i)bearer\s+(?!<redacted>)[A-Za-z0-9._~+/=-]{8,}",
+        r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
+        r"standin-[A-Za-z0-9_-]{24}",
+    )
+)
 _JWT_START = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 # An opaque token from helpers.llm.identity is secrets.token_urlsafe(32): 43 URL-safe characters.
 _TOKEN_LIKE = re.compile(r"[A-Za-z0-9_-]{32,}")
@@ -69,7 +87,9 @@ def redact(value: Any, secrets: Iterable[SecretLike] = ()) -> Any:
     """A copy of `value` (JSON-like) with secret fields, known secret values and key-shaped strings masked."""
     known = list(secrets)
     if isinstance(value, Mapping):
-        return {k: (MASK if str(k).lower() in SECRET_FIELDS and v else redact(v, known)) for k, v in value.items()}
+        return {
+            k: (MASK if str(k).lower() in SECRET_FIELDS and v else redact(v, known)) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [redact(v, known) for v in value]
     if isinstance(value, str):
@@ -97,7 +117,9 @@ def find_secrets(value: Any, secrets: Iterable[SecretLike] = ()) -> list[str]:
         elif isinstance(node, list | tuple):
             for i, v in enumerate(node):
                 walk(v, f"{path}/{i}")
-        elif isinstance(node, str) and (any(s in node for s in known) or any(p.search(node) for p in SECRET_PATTERNS)):
+        elif isinstance(node, str) and (
+            any(s in node for s in known) or any(p.search(node) for p in SECRET_PATTERNS)
+        ):
             found.append(path or "/")
 
     walk(value, "")
@@ -109,7 +131,9 @@ def fingerprint(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
-def leaked_secrets(text: str, secrets: Iterable[SecretLike] = (), fingerprints: Iterable[str] = ()) -> list[str]:
+def leaked_secrets(
+    text: str, secrets: Iterable[SecretLike] = (), fingerprints: Iterable[str] = ()
+) -> list[str]:
     """What secret-looking things `text` (a log, notebook outputs) contains, described without repeating them.
 
     Args:
@@ -120,11 +144,16 @@ def leaked_secrets(text: str, secrets: Iterable[SecretLike] = (), fingerprints: 
         One description per leak found; an empty list means none.
     """
     plain = [s if isinstance(s, str) or s is None else s.get_secret_value() for s in secrets]
-    found = [f"secret #{number} appears" for number, secret in enumerate(plain, 1) if secret and secret in text]
+    found = [
+        f"secret #{number} appears" for number, secret in enumerate(plain, 1) if secret and secret in text
+    ]
     wanted = set(fingerprints)
     if wanted:
-        pieces = {run[i : i + _TOKEN_LENGTH] for run in set(_TOKEN_LIKE.findall(text))
-                  for i in range(len(run) - _TOKEN_LENGTH + 1)}
+        pieces = {
+            run[i : i + _TOKEN_LENGTH]
+            for run in set(_TOKEN_LIKE.findall(text))
+            for i in range(len(run) - _TOKEN_LENGTH + 1)
+        }
         if any(fingerprint(piece) in wanted for piece in pieces):
             found.append("an issued access token appears")
     if re.search(r"Bearer\s+[A-Za-z0-9_.-]{16,}", text):

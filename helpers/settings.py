@@ -65,6 +65,8 @@ def required(name: str, parameter: str | None = None, how: str = "") -> str:
     if value is None:
         hint = f" {how}" if how else ""
         where = "in the notebook's parameters cell, " if name in NOTEBOOK_PARAMETERS else ""
-        raise ConfigError(f"{name} is not set.{hint} Set it {where}in the environment (export {name}=...) "
-                          f"or in {ENV_FILE} (see .env.example).")
+        raise ConfigError(
+            f"{name} is not set.{hint} Set it {where}in the environment (export {name}=...) "
+            f"or in {ENV_FILE} (see .env.example)."
+        )
     return value

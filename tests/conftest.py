@@ -73,5 +73,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     if report.skipped and needed and os.environ.get("CI"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
-        report.longrepr = (f"{item.nodeid} needs {', '.join(needed)} and must not skip in CI: {reason}. "
-                           "Install what it names (scripts/system-deps.sh does it as root).")
+        report.longrepr = (
+            f"{item.nodeid} needs {', '.join(needed)} and must not skip in CI: {reason}. "
+            "Install what it names (scripts/system-deps.sh does it as root)."
+        )

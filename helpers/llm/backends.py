@@ -63,8 +63,11 @@ class Backend:
 
     def describe(self) -> str:
         """One line for the notebook banner; says loudly when the stand-in answers."""
-        who = ("the offline STAND-IN endpoint (deterministic, not a language model)" if self.is_standin
-               else f"{self.kind} ({self.api} API)")
+        who = (
+            "the offline STAND-IN endpoint (deterministic, not a language model)"
+            if self.is_standin
+            else f"{self.kind} ({self.api} API)"
+        )
         return f"Backend: {who} | model: {self.model} | endpoint: {self.base_url} | auth: {self.auth}"
 
     def _repr_html_(self) -> str:
@@ -78,9 +81,17 @@ def _client_options(max_retries: int | None, timeout: float | None) -> dict[str,
     return {"max_retries": retries, "timeout": seconds}
 
 
-def connect(backend: str | None = None, base_url: str | None = None, model: str | None = None, *,
-            api: Api = "openai", auth: AzureAuth | None = None, max_retries: int | None = None,
-            timeout: float | None = None, standin_model: str | None = None) -> Backend:
+def connect(
+    backend: str | None = None,
+    base_url: str | None = None,
+    model: str | None = None,
+    *,
+    api: Api = "openai",
+    auth: AzureAuth | None = None,
+    max_retries: int | None = None,
+    timeout: float | None = None,
+    standin_model: str | None = None,
+) -> Backend:
     """Return configured sync and async openai clients and the model id for `backend`.
 
     Their HTTP clients (`backend.wire.http_client()`-made) go through wire.PortableTransport: null assistant content
@@ -110,45 +121,70 @@ def connect(backend: str | None = None, base_url: str | None = None, model: str 
         standin = shared_standin()
         if standin_model:
             standin.serve_model(standin_model)
-        return _openai_style(kind, standin.base_url, standin.api_key, model or standin.model_ids[0], options,
-                             standin=standin)
+        return _openai_style(
+            kind, standin.base_url, standin.api_key, model or standin.model_ids[0], options, standin=standin
+        )
     if kind == "openai":
         key = required("OPENAI_API_KEY", how="Create a key at https://platform.openai.com/api-keys.")
         url = setting("BASE_URL", base_url, "https://api.openai.com/v1")
         return _openai_style(kind, url, key, setting("MODEL", model, OPENAI_DEFAULT_MODEL), options)
-    url = required("BASE_URL", base_url, how="Point it at the server's /v1 URL, for KAITO after "
-                   "`kubectl port-forward svc/workspace-phi-4-mini-toolcall 8000:80`: http://localhost:8000/v1.")
+    url = required(
+        "BASE_URL",
+        base_url,
+        how="Point it at the server's /v1 URL, for KAITO after "
+        "`kubectl port-forward svc/workspace-phi-4-mini-toolcall 8000:80`: http://localhost:8000/v1.",
+    )
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"BASE_URL={url!r} must start with http:// or https:// (for example http://localhost:8000/v1).")
+        raise ConfigError(
+            f"BASE_URL={url!r} must start with http:// or https:// (for example http://localhost:8000/v1)."
+        )
     key = setting("OPENAI_COMPATIBLE_API_KEY", default="not-needed")  # vLLM without --api-key takes any key
     chosen = setting("MODEL", model) or discover_model(url, key)
     return _openai_style(kind, url, key, chosen, options)
 
 
-def _openai_style(kind: BackendKind, url: str, key: str, model: str, options: dict[str, Any],
-                  standin: StandIn | None = None) -> Backend:
+def _openai_style(
+    kind: BackendKind, url: str, key: str, model: str, options: dict[str, Any], standin: StandIn | None = None
+) -> Backend:
     wire = WireLog()
     client = openai.OpenAI(base_url=url, api_key=key, http_client=wire.http_client(), **options)
-    async_client = openai.AsyncOpenAI(base_url=url, api_key=key, http_client=wire.async_http_client(), **options)
-    return Backend(kind=kind, model=model, base_url=url, client=client, async_client=async_client, api="openai",
-                   auth="api-key", standin=standin, wire=wire, api_key=key,
-                   auth_headers=lambda: {"Authorization": f"Bearer {key}"})
+    async_client = openai.AsyncOpenAI(
+        base_url=url, api_key=key, http_client=wire.async_http_client(), **options
+    )
+    return Backend(
+        kind=kind,
+        model=model,
+        base_url=url,
+        client=client,
+        async_client=async_client,
+        api="openai",
+        auth="api-key",
+        standin=standin,
+        wire=wire,
+        api_key=key,
+        auth_headers=lambda: {"Authorization": f"Bearer {key}"},
+    )
 
 
 def discover_model(base_url: str, api_key: str = "not-needed") -> str:
     """The first model id `GET {base_url}/models` lists, as the seed does for KAITO."""
     try:
-        response = httpx.get(base_url.rstrip("/") + "/models", headers={"Authorization": f"Bearer {api_key}"},
-                             timeout=10)
+        response = httpx.get(
+            base_url.rstrip("/") + "/models", headers={"Authorization": f"Bearer {api_key}"}, timeout=10
+        )
     except httpx.ConnectError as exc:
-        raise ConfigError(f"connection refused at {base_url}: nothing is listening there. For KAITO, keep "
-                          "`kubectl port-forward svc/workspace-phi-4-mini-toolcall 8000:80` running; for Ollama "
-                          "or LM Studio, start the server; then check BASE_URL.") from exc
+        raise ConfigError(
+            f"connection refused at {base_url}: nothing is listening there. For KAITO, keep "
+            "`kubectl port-forward svc/workspace-phi-4-mini-toolcall 8000:80` running; for Ollama "
+            "or LM Studio, start the server; then check BASE_URL."
+        ) from exc
     except httpx.HTTPError as exc:
         raise ConfigError(f"could not list models at {base_url}/models: {exc}. Check BASE_URL.") from exc
     if response.status_code != 200:
-        raise ConfigError(f"{base_url}/models answered HTTP {response.status_code}. Check BASE_URL and "
-                          "OPENAI_COMPATIBLE_API_KEY, or set MODEL to skip discovery.")
+        raise ConfigError(
+            f"{base_url}/models answered HTTP {response.status_code}. Check BASE_URL and "
+            "OPENAI_COMPATIBLE_API_KEY, or set MODEL to skip discovery."
+        )
     models = response.json().get("data") or []
     if not models:
         raise ConfigError(f"{base_url}/models lists no model. Load a model on the server or set MODEL.")
@@ -168,21 +204,35 @@ def _azure(kind: BackendKind, model: str | None, auth: str | None, options: dict
             point_azure_identity_at(identity)
             standin.token_verifier = identity.is_valid
     else:
-        endpoint = required("AZURE_OPENAI_ENDPOINT", how="It looks like https://<resource>.openai.azure.com/ "
-                            "(Azure portal > your Azure OpenAI resource > Keys and Endpoint).")
+        endpoint = required(
+            "AZURE_OPENAI_ENDPOINT",
+            how="It looks like https://<resource>.openai.azure.com/ "
+            "(Azure portal > your Azure OpenAI resource > Keys and Endpoint).",
+        )
         if not endpoint.startswith("https://"):
-            raise ConfigError(f"AZURE_OPENAI_ENDPOINT={endpoint!r} must start with https:// "
-                              "(for example https://my-resource.openai.azure.com/).")
-        deployment = required("AZURE_OPENAI_DEPLOYMENT_NAME", model,
-                              how="Use the deployment name from Azure AI Foundry > Deployments, not the model name.")
+            raise ConfigError(
+                f"AZURE_OPENAI_ENDPOINT={endpoint!r} must start with https:// "
+                "(for example https://my-resource.openai.azure.com/)."
+            )
+        deployment = required(
+            "AZURE_OPENAI_DEPLOYMENT_NAME",
+            model,
+            how="Use the deployment name from Azure AI Foundry > Deployments, not the model name.",
+        )
         key = setting("AZURE_OPENAI_API_KEY") if auth != "managed_identity" else None
         if auth == "key" and key is None:
-            raise ConfigError("AUTH='key' needs AZURE_OPENAI_API_KEY (Azure portal > Keys and Endpoint), "
-                              "or use AUTH='managed_identity'.")
+            raise ConfigError(
+                "AUTH='key' needs AZURE_OPENAI_API_KEY (Azure portal > Keys and Endpoint), "
+                "or use AUTH='managed_identity'."
+            )
     version = setting("AZURE_OPENAI_API_VERSION", default=AZURE_API_VERSION)
     wire = WireLog()
-    common: dict[str, Any] = {"azure_endpoint": endpoint, "azure_deployment": deployment, "api_version": version,
-                              **options}
+    common: dict[str, Any] = {
+        "azure_endpoint": endpoint,
+        "azure_deployment": deployment,
+        "api_version": version,
+        **options,
+    }
     if key is not None:
         credentials: dict[str, Any] = {"api_key": key}
         mode: Auth = "api-key"
@@ -196,12 +246,24 @@ def _azure(kind: BackendKind, model: str | None, auth: str | None, options: dict
 
         def headers() -> dict[str, str]:
             return {"Authorization": f"Bearer {provider()}"}
+
     client = openai.AzureOpenAI(http_client=wire.http_client(), **credentials, **common)
     async_client = openai.AsyncAzureOpenAI(http_client=wire.async_http_client(), **credentials, **common)
     base = f"{endpoint.rstrip('/')}/openai/deployments/{deployment}"
-    return Backend(kind=kind, model=deployment, base_url=base, client=client, async_client=async_client,
-                   api="azure", auth=mode, standin=standin, wire=wire, api_key=key, identity=identity,
-                   auth_headers=headers)
+    return Backend(
+        kind=kind,
+        model=deployment,
+        base_url=base,
+        client=client,
+        async_client=async_client,
+        api="azure",
+        auth=mode,
+        standin=standin,
+        wire=wire,
+        api_key=key,
+        identity=identity,
+        auth_headers=headers,
+    )
 
 
 def azure_token_provider():

@@ -21,8 +21,13 @@ from helpers.redact import find_secrets
 from helpers.standin.cassette import CASSETTE_DIR, Cassette
 
 # Environment variables whose values must never reach a cassette, whoever set them.
-SECRET_SETTINGS = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "OPENAI_COMPATIBLE_API_KEY", "IDENTITY_HEADER",
-                   "AZURE_CLIENT_SECRET")
+SECRET_SETTINGS = (
+    "OPENAI_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "OPENAI_COMPATIBLE_API_KEY",
+    "IDENTITY_HEADER",
+    "AZURE_CLIENT_SECRET",
+)
 
 
 class SecretInCassette(ValueError):
@@ -43,18 +48,28 @@ def cassette_from_wire(wire: WireLog, name: str, description: str = "", model: s
     exchanges = []
     for exchange in wire.chat_exchanges():
         request, response = exchange.request_body, exchange.response_body
-        if (exchange.status != 200 or not isinstance(request, dict) or not isinstance(response, dict)
-                or not response.get("choices")):
+        if (
+            exchange.status != 200
+            or not isinstance(request, dict)
+            or not isinstance(response, dict)
+            or not response.get("choices")
+        ):
             continue  # failures and streamed replies cannot be replayed
         tools = request.get("tools")
-        exchanges.append({
-            "request": {"messages": request.get("messages") or [],
-                        "tools": [t.get("function", {}).get("name", "") for t in tools] if tools else []},
-            "response": response,
-        })
+        exchanges.append(
+            {
+                "request": {
+                    "messages": request.get("messages") or [],
+                    "tools": [t.get("function", {}).get("name", "") for t in tools] if tools else [],
+                },
+                "response": response,
+            }
+        )
     if not exchanges:
-        raise ValueError("no chat exchange to record: the run made none, or every one failed or was streamed "
-                         "(record with stream=False).")
+        raise ValueError(
+            "no chat exchange to record: the run made none, or every one failed or was streamed "
+            "(record with stream=False)."
+        )
     return {"name": name, "description": description, "recorded_model": model, "exchanges": exchanges}
 
 
@@ -62,8 +77,15 @@ def _known_secrets(secrets: Iterable[str]) -> list[str]:
     return [s for s in [*secrets, *(os.environ.get(k, "") for k in SECRET_SETTINGS)] if s and len(s) >= 8]
 
 
-def save_cassette(wire: WireLog, name: str, description: str = "", *, model: str = "",
-                  secrets: Iterable[str] = (), folder: str | Path | None = None) -> Path:
+def save_cassette(
+    wire: WireLog,
+    name: str,
+    description: str = "",
+    *,
+    model: str = "",
+    secrets: Iterable[str] = (),
+    folder: str | Path | None = None,
+) -> Path:
     """Write the run in `wire` as `<folder>/<name>.json` and return its path.
 
     Args:
@@ -81,8 +103,10 @@ def save_cassette(wire: WireLog, name: str, description: str = "", *, model: str
     doc = cassette_from_wire(wire, name, description, model)
     where = find_secrets(doc, _known_secrets(secrets))
     if where:
-        raise SecretInCassette(f"not saved: something secret-looking is in the recording at {', '.join(where[:5])}. "
-                               "Remove it from the conversation (or the tool results) and record again.")
+        raise SecretInCassette(
+            f"not saved: something secret-looking is in the recording at {', '.join(where[:5])}. "
+            "Remove it from the conversation (or the tool results) and record again."
+        )
     target = Path(folder or os.environ.get("WORKBOOK_CASSETTE_DIR") or CASSETTE_DIR)
     target.mkdir(parents=True, exist_ok=True)
     path = target / (re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") + ".json")

@@ -55,7 +55,11 @@ def portable_request_body(body: Any) -> list[str]:
     if not isinstance(messages, list):
         return notes
     for index, message in enumerate(messages):
-        if isinstance(message, dict) and message.get("role") == "assistant" and message.get("content") is None:
+        if (
+            isinstance(message, dict)
+            and message.get("role") == "assistant"
+            and message.get("content") is None
+        ):
             was = "missing" if "content" not in message else "null"
             message["content"] = ""
             notes.append(f'messages[{index}].content: {was} -> ""')
@@ -70,7 +74,11 @@ def portable_response_body(body: Any) -> list[str]:
         return notes
     for index, choice in enumerate(choices):
         message = choice.get("message") if isinstance(choice, dict) else None
-        if isinstance(message, dict) and message.get("tool_calls") and message.get("function_call") is not None:
+        if (
+            isinstance(message, dict)
+            and message.get("tool_calls")
+            and message.get("function_call") is not None
+        ):
             del message["function_call"]
             notes.append(f"choices[{index}].message.function_call dropped")
     return notes
@@ -92,7 +100,9 @@ class Exchange:
     response_body: Any = None
     seconds: float | None = None
     started: float = field(default_factory=time.monotonic, repr=False)
-    adjusted: list[str] = field(default_factory=list)  # what PortableTransport changed, e.g. 'messages[2].content: null -> ""'
+    adjusted: list[str] = field(
+        default_factory=list
+    )  # what PortableTransport changed, e.g. 'messages[2].content: null -> ""'
 
 
 class PortableTransport:
@@ -133,8 +143,13 @@ class PortableTransport:
             httpx = self._httpx(request)
             headers = httpx.Headers(request.headers)
             headers.pop("content-length", None)
-            rewritten = httpx.Request(request.method, request.url, headers=headers, content=_dumps(body),
-                                      extensions=request.extensions)
+            rewritten = httpx.Request(
+                request.method,
+                request.url,
+                headers=headers,
+                content=_dumps(body),
+                extensions=request.extensions,
+            )
             return rewritten, notes, body
         except Exception:  # the shim must never break a request
             log.exception("PortableTransport could not rewrite a request; sending it as it was")
@@ -147,19 +162,31 @@ class PortableTransport:
         try:
             decoded = httpx.Response(response.status_code, headers=response.headers, content=raw).content
             body = _json_or_text(decoded)
-            notes = portable_response_body(body) if _is_chat(request.url) and response.status_code == 200 else []
+            notes = (
+                portable_response_body(body) if _is_chat(request.url) and response.status_code == 200 else []
+            )
             if notes:
                 headers = httpx.Headers(response.headers)
                 for name in _FORGET:
                     headers.pop(name, None)
-                fresh = httpx.Response(response.status_code, headers=headers, content=_dumps(body),
-                                       extensions=response.extensions, request=request)
+                fresh = httpx.Response(
+                    response.status_code,
+                    headers=headers,
+                    content=_dumps(body),
+                    extensions=response.extensions,
+                    request=request,
+                )
                 return fresh, notes, body
         except Exception:
             log.exception("PortableTransport could not read a response; passing it on as it was")
             body, notes = None, []
-        same = httpx.Response(response.status_code, headers=response.headers, stream=httpx.ByteStream(raw),
-                              extensions=response.extensions, request=request)
+        same = httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(raw),
+            extensions=response.extensions,
+            request=request,
+        )
         return same, [], body
 
     def _decoded(self, response: Any) -> Any:
@@ -167,13 +194,16 @@ class PortableTransport:
         headers = self._httpx(response).Headers(response.headers)
         if headers.pop("content-encoding", None) is not None:
             headers.pop("content-length", None)
-        return self._httpx(response).Response(response.status_code, headers=headers, extensions=response.extensions)
+        return self._httpx(response).Response(
+            response.status_code, headers=headers, extensions=response.extensions
+        )
 
     def _start(self, request: Any, body: Any, notes: list[str]) -> Exchange | None:
         if self.wire is None:
             return None
-        exchange = Exchange(request.method, str(request.url), redact_headers(request.headers), body,
-                            adjusted=list(notes))
+        exchange = Exchange(
+            request.method, str(request.url), redact_headers(request.headers), body, adjusted=list(notes)
+        )
         self.wire.exchanges.append(exchange)
         return exchange
 
@@ -243,8 +273,10 @@ class PortableTransport:
 def make_portable(client: Any, wire: WireLog | None = None) -> Any:
     """Wrap every transport of an httpx/httpx2 client (its default one and proxy mounts) in a PortableTransport."""
     client._transport = PortableTransport(client._transport, wire)
-    client._mounts = {pattern: None if transport is None else PortableTransport(transport, wire)
-                      for pattern, transport in client._mounts.items()}
+    client._mounts = {
+        pattern: None if transport is None else PortableTransport(transport, wire)
+        for pattern, transport in client._mounts.items()
+    }
     return client
 
 
@@ -262,7 +294,9 @@ class WireLog:
 
     def _on_request(self, request: Any) -> None:
         headers = redact_headers(request.headers)
-        self.exchanges.append(Exchange(request.method, str(request.url), headers, _json_or_text(request.content)))
+        self.exchanges.append(
+            Exchange(request.method, str(request.url), headers, _json_or_text(request.content))
+        )
 
     def _finish(self, response: Any, body: Any) -> None:
         for exchange in reversed(self.exchanges):
@@ -276,7 +310,9 @@ class WireLog:
         self._finish(response, STREAMED if _is_sse(response.headers) else _json_or_text(response.read()))
 
     async def _on_response_async(self, response: Any) -> None:
-        self._finish(response, STREAMED if _is_sse(response.headers) else _json_or_text(await response.aread()))
+        self._finish(
+            response, STREAMED if _is_sse(response.headers) else _json_or_text(await response.aread())
+        )
 
     def httpx_hooks(self) -> dict[str, list[Any]]:
         """Event hooks for a plain sync `httpx.Client(event_hooks=...)` that log into this WireLog (no rewriting)."""
@@ -295,5 +331,11 @@ class WireLog:
         return make_portable(openai.DefaultAsyncHttpxClient(**kwargs), self)
 
 
-__all__ = ["Exchange", "PortableTransport", "WireLog", "make_portable", "portable_request_body",
-           "portable_response_body"]
+__all__ = [
+    "Exchange",
+    "PortableTransport",
+    "WireLog",
+    "make_portable",
+    "portable_request_body",
+    "portable_response_body",
+]

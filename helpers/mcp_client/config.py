@@ -85,7 +85,9 @@ class Connection(_Strict):
         for name, header in headers.items():
             if not _HEADER_NAME.match(name):
                 raise PydanticCustomError(
-                    "header_name", "header name {name} has characters HTTP does not allow", {"name": repr(name)}
+                    "header_name",
+                    "header name {name} has characters HTTP does not allow",
+                    {"name": repr(name)},
                 )
             if header.type == "literal" and any(h in name.lower() for h in _CREDENTIAL_HINTS):
                 warnings.warn(
@@ -101,7 +103,8 @@ class Connection(_Strict):
         if self.transport == "stdio":
             if not self.command or self.url or self.headers:
                 raise PydanticCustomError(
-                    "stdio_shape", "a stdio connection needs `_command` (and optional `_args`), not `_url`/`_headers`"
+                    "stdio_shape",
+                    "a stdio connection needs `_command` (and optional `_args`), not `_url`/`_headers`",
                 )
         elif not self.url or self.command:
             raise PydanticCustomError(
@@ -193,7 +196,8 @@ class AgentConfig(_Strict):
         dupes = sorted({u for u in seen if seen.count(u) > 1})
         if dupes:
             raise PydanticCustomError(
-                "duplicate_ref", "server {dupes} referenced more than once; merge the `_filter._names`",
+                "duplicate_ref",
+                "server {dupes} referenced more than once; merge the `_filter._names`",
                 {"dupes": ", ".join(dupes)},
             )
         return refs
@@ -224,8 +228,21 @@ _HINTS = {
     "model_type": "write it as a JSON object",
 }
 _KNOWN_KEYS = sorted(
-    {f.alias for m in (Header, Connection, ExternalMCPServerConfig, ModelConfig, ToolFilter, ServerRef, AgentConfig)
-     for f in m.model_fields.values() if f.alias} | {"type", "value", "model", "provider"}
+    {
+        f.alias
+        for m in (
+            Header,
+            Connection,
+            ExternalMCPServerConfig,
+            ModelConfig,
+            ToolFilter,
+            ServerRef,
+            AgentConfig,
+        )
+        for f in m.model_fields.values()
+        if f.alias
+    }
+    | {"type", "value", "model", "provider"}
 )
 
 
@@ -280,8 +297,13 @@ def _parse(model: type[Any], doc: Mapping[str, Any] | str | bytes) -> Any:
 # --- the desktop-client `mcpServers` shape --------------------------------------------------------
 
 _ENTRY_KEYS = {"url", "headers", "command", "args", "env", "type", "transport", "disabled"}
-_TYPES = {"http": "streamable-http", "streamable-http": "streamable-http", "streamableHttp": "streamable-http",
-          "sse": "sse", "stdio": "stdio"}
+_TYPES = {
+    "http": "streamable-http",
+    "streamable-http": "streamable-http",
+    "streamableHttp": "streamable-http",
+    "sse": "sse",
+    "stdio": "stdio",
+}
 
 
 def _header(where: str, value: Any) -> dict[str, str]:
@@ -291,9 +313,16 @@ def _header(where: str, value: Any) -> dict[str, str]:
     if match := _ENV_REF.match(value):
         return {"type": "secret", "value": match.group(1)}
     if "${" in value:
-        raise ConfigError.invalid("mcpServers document", [(
-            where, "only a whole value `${VAR}` can reference a secret. Fix: store the complete "
-            "header value (e.g. 'Bearer <token>') in VAR and write \"${VAR}\"")])
+        raise ConfigError.invalid(
+            "mcpServers document",
+            [
+                (
+                    where,
+                    "only a whole value `${VAR}` can reference a secret. Fix: store the complete "
+                    "header value (e.g. 'Bearer <token>') in VAR and write \"${VAR}\"",
+                )
+            ],
+        )
     return {"type": "literal", "value": value}
 
 
@@ -312,7 +341,9 @@ def load_mcp_servers_json(
     data = json.loads(doc) if isinstance(doc, str | bytes) else doc
     servers = data.get("mcpServers") if isinstance(data, Mapping) else None
     if not isinstance(servers, Mapping):
-        raise ConfigError.invalid("mcpServers document", [("mcpServers", "missing. Fix: {\"mcpServers\": {\"name\": {...}}}")])
+        raise ConfigError.invalid(
+            "mcpServers document", [("mcpServers", 'missing. Fix: {"mcpServers": {"name": {...}}}')]
+        )
     out: dict[str, ExternalMCPServerConfig] = {}
     for name, entry in servers.items():
         where = f"mcpServers.{name}"
@@ -320,12 +351,21 @@ def load_mcp_servers_json(
             raise ConfigError.invalid("mcpServers document", [(where, "must be a JSON object")])
         unknown = sorted(set(entry) - _ENTRY_KEYS)
         if unknown:
-            raise ConfigError.invalid("mcpServers document", [(where, f"unknown keys {unknown}; supported: {sorted(_ENTRY_KEYS)}")])
+            raise ConfigError.invalid(
+                "mcpServers document", [(where, f"unknown keys {unknown}; supported: {sorted(_ENTRY_KEYS)}")]
+            )
         if entry.get("disabled"):
             continue
-        kind = entry.get("type") or entry.get("transport") or ("stdio" if "command" in entry else "streamable-http")
+        kind = (
+            entry.get("type")
+            or entry.get("transport")
+            or ("stdio" if "command" in entry else "streamable-http")
+        )
         if kind not in _TYPES:
-            raise ConfigError.invalid("mcpServers document", [(f"{where}.type", f"unknown transport {kind!r}; use one of {sorted(_TYPES)}")])
+            raise ConfigError.invalid(
+                "mcpServers document",
+                [(f"{where}.type", f"unknown transport {kind!r}; use one of {sorted(_TYPES)}")],
+            )
         connection: dict[str, Any] = {"_transport": _TYPES[kind]}
         for key in ("url", "command", "args"):
             if key in entry:
@@ -336,10 +376,14 @@ def load_mcp_servers_json(
         user_type = re.sub(r"\W", "_", name)
         user_type = user_type if re.match(IDENTIFIER, user_type) else f"_{user_type}"
         try:
-            out[user_type] = ExternalMCPServerConfig.parse({
-                "_name": name, "_userType": user_type, "_namespaces": namespaces or ["default"],
-                "_connection": connection,
-            })
+            out[user_type] = ExternalMCPServerConfig.parse(
+                {
+                    "_name": name,
+                    "_userType": user_type,
+                    "_namespaces": namespaces or ["default"],
+                    "_connection": connection,
+                }
+            )
         except ConfigError as exc:
             raise ConfigError.invalid(f"mcpServers entry {name!r}", exc.problems) from None
     return out

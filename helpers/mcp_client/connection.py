@@ -41,8 +41,9 @@ class McpConnection:
     `.list_tools`, `.stats()`, and `await connection.close()` (or `async with`).
     """
 
-    def __init__(self, label: str, opener: Callable[[], AbstractAsyncContextManager[Any]],
-                 errlog: Path | None = None) -> None:
+    def __init__(
+        self, label: str, opener: Callable[[], AbstractAsyncContextManager[Any]], errlog: Path | None = None
+    ) -> None:
         self.label = label
         self._opener = opener
         self.errlog = errlog
@@ -59,15 +60,17 @@ class McpConnection:
 
     # --- opening --------------------------------------------------------------------------
     @classmethod
-    async def stdio(cls, module: str, *args: str, env: dict[str, str] | None = None,
-                    timeout: float = 30.0) -> McpConnection:
+    async def stdio(
+        cls, module: str, *args: str, env: dict[str, str] | None = None, timeout: float = 30.0
+    ) -> McpConnection:
         """Start `python -m module args...` as a subprocess and talk MCP over its stdin/stdout.
 
         The child gets this process's environment (plus `env`), so settings such as
         WORKBOOK_KB_PATH reach it; its stderr goes to a log file (`.errlog`), not Jupyter's.
         """
-        params = StdioServerParameters(command=sys.executable, args=["-m", module, *args],
-                                       env={**os.environ, **(env or {})})
+        params = StdioServerParameters(
+            command=sys.executable, args=["-m", module, *args], env={**os.environ, **(env or {})}
+        )
         errlog = Path(tempfile.mkstemp(prefix=f"mcp-{module.rsplit('.', 1)[-1]}-", suffix=".log")[1])
 
         def opener():
@@ -76,7 +79,9 @@ class McpConnection:
         return await cls(f"stdio: python -m {module}", opener, errlog)._start(timeout)
 
     @classmethod
-    async def http(cls, url: str, headers: dict[str, str] | None = None, timeout: float = 30.0) -> McpConnection:
+    async def http(
+        cls, url: str, headers: dict[str, str] | None = None, timeout: float = 30.0
+    ) -> McpConnection:
         """Connect over streamable HTTP to `url` (e.g. http://127.0.0.1:8000/mcp), with optional headers."""
 
         def opener():
@@ -85,7 +90,9 @@ class McpConnection:
         return await cls(f"streamable HTTP: {url}", opener)._start(timeout)
 
     @classmethod
-    async def sse(cls, url: str, headers: dict[str, str] | None = None, timeout: float = 30.0) -> McpConnection:
+    async def sse(
+        cls, url: str, headers: dict[str, str] | None = None, timeout: float = 30.0
+    ) -> McpConnection:
         """Connect over the older HTTP+SSE transport to `url` (e.g. http://127.0.0.1:8000/sse)."""
 
         def opener():
@@ -99,10 +106,13 @@ class McpConnection:
             await asyncio.wait_for(self._ready.wait(), timeout)
         except TimeoutError:
             await self.close()
-            raise McpConnectionError(f"{self.label}: no MCP handshake within {timeout:.0f} s.{self._log_tail()}") from None
+            raise McpConnectionError(
+                f"{self.label}: no MCP handshake within {timeout:.0f} s.{self._log_tail()}"
+            ) from None
         if self._error is not None:
-            raise McpConnectionError(f"{self.label}: could not open the session: {_describe(self._error)}."
-                                     f"{self._log_tail()}") from self._error
+            raise McpConnectionError(
+                f"{self.label}: could not open the session: {_describe(self._error)}.{self._log_tail()}"
+            ) from self._error
         return self
 
     async def _own(self) -> None:
@@ -129,13 +139,19 @@ class McpConnection:
     # --- using ----------------------------------------------------------------------------
     @property
     def is_open(self) -> bool:
-        return (self.session is not None and self._task is not None and not self._task.done()
-                and not self._closing.is_set())
+        return (
+            self.session is not None
+            and self._task is not None
+            and not self._task.done()
+            and not self._closing.is_set()
+        )
 
     def _require(self) -> ClientSession:
         if not self.is_open:
             why = f" ({_describe(self._error)})" if self._error else ""
-            raise McpConnectionError(f"{self.label}: the session is closed{why}. Open a new connection.{self._log_tail()}")
+            raise McpConnectionError(
+                f"{self.label}: the session is closed{why}. Open a new connection.{self._log_tail()}"
+            )
         return self.session  # type: ignore[return-value]
 
     async def list_tools(self) -> list[types.Tool]:
@@ -148,36 +164,46 @@ class McpConnection:
             if not cursor:
                 return tools
 
-    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None,
-                        timeout: float | None = 30.0) -> types.CallToolResult:
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any] | None = None, timeout: float | None = 30.0
+    ) -> types.CallToolResult:
         """Call a tool; a dead server or a timeout raises McpConnectionError instead of hanging."""
         session, owner = self._require(), self._task
         read_timeout = timedelta(seconds=timeout) if timeout else None
-        request = asyncio.ensure_future(session.call_tool(name, arguments or {}, read_timeout_seconds=read_timeout))
+        request = asyncio.ensure_future(
+            session.call_tool(name, arguments or {}, read_timeout_seconds=read_timeout)
+        )
         try:
             # A pending request is not told when the transport dies (e.g. an HTTP server killed):
             # wait on the task that owns the session too, so a dead server fails at once.
-            done, _ = await asyncio.wait({request, owner}, timeout=timeout + 1 if timeout else None,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {request, owner},
+                timeout=timeout + 1 if timeout else None,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
         except BaseException:
             request.cancel()
             raise
         if request not in done:
             request.cancel()
             if owner.done():
-                raise McpConnectionError(f"{self.label}: the server went away during {name!r}: "
-                                         f"{_describe(self._error)}.{self._log_tail()}")
+                raise McpConnectionError(
+                    f"{self.label}: the server went away during {name!r}: "
+                    f"{_describe(self._error)}.{self._log_tail()}"
+                )
             raise McpConnectionError(f"{self.label}: tool {name!r} gave no answer within {timeout} s.")
         try:
             return request.result()
         except Exception as exc:
             lost = isinstance(exc, anyio.ClosedResourceError | anyio.BrokenResourceError) or (
-                isinstance(exc, McpError) and exc.error.code == types.CONNECTION_CLOSED)
+                isinstance(exc, McpError) and exc.error.code == types.CONNECTION_CLOSED
+            )
             if lost or not self.is_open:
                 self._error = self._error or exc
                 self._closing.set()  # the session cannot be used again: let its task close the transport
-                raise McpConnectionError(f"{self.label}: the server went away during {name!r}: "
-                                         f"{_describe(exc)}.{self._log_tail()}") from exc
+                raise McpConnectionError(
+                    f"{self.label}: the server went away during {name!r}: {_describe(exc)}.{self._log_tail()}"
+                ) from exc
             raise
 
     async def stats(self) -> dict[str, Any]:

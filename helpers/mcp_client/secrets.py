@@ -38,8 +38,12 @@ class SecretStore:
         key: a Fernet key that overrides both (useful in tests).
     """
 
-    def __init__(self, path: Path | str | None = None, key_path: Path | str | None = None,
-                 key: str | bytes | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        key_path: Path | str | None = None,
+        key: str | bytes | None = None,
+    ) -> None:
         self.path = Path(path) if path else default_secrets_dir() / "secrets.sqlite3"
         self.key_path = Path(key_path) if key_path else self.path.parent / "secret.key"
         self._key = key
@@ -55,7 +59,9 @@ class SecretStore:
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         conn = sqlite3.connect(self.path)
         try:
-            conn.execute("CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, ciphertext BLOB NOT NULL)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, ciphertext BLOB NOT NULL)"
+            )
             with conn:  # commits on success, rolls back on error
                 yield conn
         finally:

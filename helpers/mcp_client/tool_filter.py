@@ -108,7 +108,9 @@ def select_tools(
                 f"servers are {sorted(servers)}. Fix: correct `_externalMcpServers[]._userType` or add that server"
             )
         if server.user_type != ref.user_type:
-            raise ValueError(f"servers[{ref.user_type!r}] holds the config of {server.user_type!r}; key it by its `_userType`")
+            raise ValueError(
+                f"servers[{ref.user_type!r}] holds the config of {server.user_type!r}; key it by its `_userType`"
+            )
         check_namespace(agent, server)
         if ref.user_type not in available:
             raise UnknownServerError(

@@ -63,7 +63,9 @@ class Caught:
         return type(match).__name__
 
     def __repr__(self) -> str:
-        lines = [f"Failed as expected ({self.type_name}):", describe(self.error)] if self.error else ["(not run)"]
+        lines = (
+            [f"Failed as expected ({self.type_name}):", describe(self.error)] if self.error else ["(not run)"]
+        )
         if self.explain:
             lines += ["", f"What it means: {self.explain}"]
         return "\n".join(lines)
@@ -72,10 +74,12 @@ class Caught:
         if self.error is None:
             return "<i>(not run)</i>"
         explain = f"<div><b>What it means:</b> {html.escape(self.explain)}</div>" if self.explain else ""
-        return ("<div class='workbook-expected-error' style='border-left:4px solid #c62828;padding:4px 8px'>"
-                f"<div style='color:#c62828;font-weight:bold'>Failed as expected: {html.escape(self.type_name)}</div>"
-                f"<pre style='white-space:pre-wrap;margin:2px 0'>{html.escape(describe(self.error))}</pre>"
-                f"{explain}</div>")
+        return (
+            "<div class='workbook-expected-error' style='border-left:4px solid #c62828;padding:4px 8px'>"
+            f"<div style='color:#c62828;font-weight:bold'>Failed as expected: {html.escape(self.type_name)}</div>"
+            f"<pre style='white-space:pre-wrap;margin:2px 0'>{html.escape(describe(self.error))}</pre>"
+            f"{explain}</div>"
+        )
 
 
 def _show(caught: Caught) -> None:
@@ -112,5 +116,7 @@ def expect_error(*expected: type[BaseException], explain: str = "") -> Iterator[
         _show(caught)
     else:
         names = " or ".join(t.__name__ for t in expected)
-        raise AssertionError(f"This cell was meant to fail with {names}, and it did not. The problem it shows "
-                             "was not reproduced: check the cells above, or the backend you chose.")
+        raise AssertionError(
+            f"This cell was meant to fail with {names}, and it did not. The problem it shows "
+            "was not reproduced: check the cells above, or the backend you chose."
+        )

@@ -36,8 +36,14 @@ class Progress:
         try:
             import ipywidgets as widgets
 
-            self._bar = widgets.IntProgress(value=0, min=0, max=self.total, description=description[:20],
-                                            bar_style="info", style={"description_width": "initial"})
+            self._bar = widgets.IntProgress(
+                value=0,
+                min=0,
+                max=self.total,
+                description=description[:20],
+                bar_style="info",
+                style={"description_width": "initial"},
+            )
             self._label = widgets.HTML("starting …")
             self.widget: Any = widgets.HBox([self._bar, self._label])
             self.widget.add_class("workbook-progress")
@@ -54,8 +60,10 @@ class Progress:
         return "\n".join([head, *(f"  - {line}" for line in self.lines)])
 
     def _bundle(self) -> dict[str, Any]:
-        bundle: dict[str, Any] = {"text/plain": self.text,
-                                  "text/html": f"<pre class='workbook-progress-text'>{html.escape(self.text)}</pre>"}
+        bundle: dict[str, Any] = {
+            "text/plain": self.text,
+            "text/html": f"<pre class='workbook-progress-text'>{html.escape(self.text)}</pre>",
+        }
         if self.widget is not None:
             view = (self.widget._repr_mimebundle_() or {}).get(WIDGET_MIME)
             if view:

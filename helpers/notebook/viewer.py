@@ -31,9 +31,15 @@ def _clean(exchange: Exchange, secrets: Iterable[str]) -> dict[str, Any]:
     """One exchange as plain data, redacted again (headers by name, bodies by field and by shape)."""
     known = list(secrets)
     headers = redact_headers(exchange.request_headers)
-    return {"method": exchange.method, "url": redact(exchange.url, known), "status": exchange.status,
-            "seconds": exchange.seconds, "request_headers": redact(headers, known),
-            "request_body": redact(exchange.request_body, known), "response_body": redact(exchange.response_body, known)}
+    return {
+        "method": exchange.method,
+        "url": redact(exchange.url, known),
+        "status": exchange.status,
+        "seconds": exchange.seconds,
+        "request_headers": redact(headers, known),
+        "request_body": redact(exchange.request_body, known),
+        "response_body": redact(exchange.response_body, known),
+    }
 
 
 def _exchange_title(number: int, item: dict[str, Any]) -> str:
@@ -45,19 +51,27 @@ def _exchange_title(number: int, item: dict[str, Any]) -> str:
 def _exchange_html(item: dict[str, Any]) -> str:
     def block(title: str, data: Any, open_: bool = False) -> str:
         text = data if isinstance(data, str) else json.dumps(data, indent=2, ensure_ascii=False, default=str)
-        return (f"<details{' open' if open_ else ''}><summary>{html.escape(title)}</summary>"
-                f"<pre>{html.escape(text)}</pre></details>")
+        return (
+            f"<details{' open' if open_ else ''}><summary>{html.escape(title)}</summary>"
+            f"<pre>{html.escape(text)}</pre></details>"
+        )
 
-    return (block("Request headers (secrets redacted)", item["request_headers"])
-            + block("Request body", item["request_body"], True) + block("Response body", item["response_body"], True))
+    return (
+        block("Request headers (secrets redacted)", item["request_headers"])
+        + block("Request body", item["request_body"], True)
+        + block("Response body", item["response_body"], True)
+    )
 
 
 def wire_html(items: list[dict[str, Any]]) -> str:
     """Every exchange as a collapsed <details> block with its request and response JSON."""
     if not items:
         return "<div class='workbook-wire'><i>No HTTP exchanges were captured.</i></div>"
-    parts = [f"<details class='workbook-exchange'><summary><b>{html.escape(_exchange_title(i, item))}</b></summary>"
-             f"{_exchange_html(item)}</details>" for i, item in enumerate(items, 1)]
+    parts = [
+        f"<details class='workbook-exchange'><summary><b>{html.escape(_exchange_title(i, item))}</b></summary>"
+        f"{_exchange_html(item)}</details>"
+        for i, item in enumerate(items, 1)
+    ]
     return "<div class='workbook-wire'><b>On the wire</b>" + "".join(parts) + "</div>"
 
 
@@ -65,8 +79,12 @@ def _plain(transcript: Transcript, items: list[dict[str, Any]]) -> str:
     lines = [str(transcript), "", f"ON THE WIRE ({len(items)} HTTP exchanges with the model):"]
     for number, item in enumerate(items, 1):
         lines.append(_exchange_title(number, item))
-        lines.append("  request:  " + _short(json.dumps(item["request_body"], ensure_ascii=False, default=str), 400))
-        lines.append("  response: " + _short(json.dumps(item["response_body"], ensure_ascii=False, default=str), 400))
+        lines.append(
+            "  request:  " + _short(json.dumps(item["request_body"], ensure_ascii=False, default=str), 400)
+        )
+        lines.append(
+            "  response: " + _short(json.dumps(item["response_body"], ensure_ascii=False, default=str), 400)
+        )
     return "\n".join(lines)
 
 
@@ -94,27 +112,46 @@ class RunView:
         return bundle
 
 
-def build_run_view(transcript: Transcript, wire: WireLog | None = None, *, secrets: Iterable[str] = (),
-                   chat_only: bool = True) -> RunView:
+def build_run_view(
+    transcript: Transcript,
+    wire: WireLog | None = None,
+    *,
+    secrets: Iterable[str] = (),
+    chat_only: bool = True,
+) -> RunView:
     """Build (without displaying) the viewer for `transcript` and the exchanges in `wire`."""
     known = list(secrets)
     exchanges = (wire.chat_exchanges() if chat_only else wire.exchanges) if wire is not None else []
     items = [_clean(e, known) for e in exchanges]
     cards = cards_html(transcript)
-    static = (VIEWER_CSS + "<div class='workbook-viewer'><div>" + cards + "</div><div>" + wire_html(items)
-              + "</div></div>")
+    static = (
+        VIEWER_CSS
+        + "<div class='workbook-viewer'><div>"
+        + cards
+        + "</div><div>"
+        + wire_html(items)
+        + "</div></div>"
+    )
     count = cards.count("class='workbook-card ")
     try:
         import ipywidgets as widgets
     except ImportError:  # no widgets: the static copies still show everything
         return RunView(None, static, _plain(transcript, items), count, len(items))
-    accordion = widgets.Accordion(children=[widgets.HTML(VIEWER_CSS + "<div class='workbook-wire'>"
-                                                         + _exchange_html(item) + "</div>") for item in items],
-                                  titles=tuple(_exchange_title(i, item) for i, item in enumerate(items, 1)))
+    accordion = widgets.Accordion(
+        children=[
+            widgets.HTML(VIEWER_CSS + "<div class='workbook-wire'>" + _exchange_html(item) + "</div>")
+            for item in items
+        ],
+        titles=tuple(_exchange_title(i, item) for i, item in enumerate(items, 1)),
+    )
     left = widgets.HTML(VIEWER_CSS + cards, layout=widgets.Layout(flex="1 1 50%", min_width="0"))
-    right = widgets.VBox([widgets.HTML("<b>On the wire</b> (click an exchange to open its JSON)"), accordion],
-                         layout=widgets.Layout(flex="1 1 50%", min_width="0"))
-    box = widgets.HBox([left, right], layout=widgets.Layout(width="100%", align_items="flex-start", grid_gap="12px"))
+    right = widgets.VBox(
+        [widgets.HTML("<b>On the wire</b> (click an exchange to open its JSON)"), accordion],
+        layout=widgets.Layout(flex="1 1 50%", min_width="0"),
+    )
+    box = widgets.HBox(
+        [left, right], layout=widgets.Layout(width="100%", align_items="flex-start", grid_gap="12px")
+    )
     box.add_class("workbook-viewer-widget")
     return RunView(box, static, _plain(transcript, items), count, len(items))
 

@@ -32,7 +32,7 @@ class LiveCluster:
         except ImportError:
             raise ConfigError(
                 "WORKBOOK_CLUSTER=live needs the Kubernetes client, which the learner set-up leaves out. "
-                "Install it with: .venv/bin/python -m pip install -r requirements-live.txt"
+                "Install it with: bash scripts/install.sh --live"
             ) from None
 
         try:
@@ -63,7 +63,9 @@ class LiveCluster:
             listing = f" (listing what exists was refused: {error.status} {error.reason})"
         return ToolInputError(f"pod {pod_name!r} not found in namespace {namespace!r}{listing}")
 
-    def containers(self, namespace: str, pod_name: str) -> dict[str, dict[str, Any]]:  # name -> helpers.scenarios.cluster.Container
+    def containers(
+        self, namespace: str, pod_name: str
+    ) -> dict[str, dict[str, Any]]:  # name -> helpers.scenarios.cluster.Container
         """The pod's containers with spec requests/limits and metrics-server usage."""
         from kubernetes.client.exceptions import ApiException
 

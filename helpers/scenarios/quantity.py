@@ -15,8 +15,21 @@ from helpers.errors import ToolInputError
 
 _MULTIPLIERS: dict[str, Decimal] = {
     **{s: Decimal(1024) ** p for p, s in enumerate(("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")) if s},
-    **{s: Decimal(10) ** p for s, p in (("n", -9), ("u", -6), ("m", -3), ("", 0), ("k", 3), ("M", 6),
-                                        ("G", 9), ("T", 12), ("P", 15), ("E", 18))},
+    **{
+        s: Decimal(10) ** p
+        for s, p in (
+            ("n", -9),
+            ("u", -6),
+            ("m", -3),
+            ("", 0),
+            ("k", 3),
+            ("M", 6),
+            ("G", 9),
+            ("T", 12),
+            ("P", 15),
+            ("E", 18),
+        )
+    },
 }
 _QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$")
 # Preferred order when writing memory back: binary first, then decimal, then plain bytes.
@@ -44,7 +57,9 @@ def total(quantities: Iterable[str]) -> Decimal:
 def format_memory(value: Decimal) -> str:
     """Write bytes back as the shortest exact quantity, preferring binary suffixes ("1536Mi", "2G")."""
     value = value.to_integral_value(ROUND_CEILING)  # kubernetes never reports fractional bytes
-    candidates = [f"{int(value / _MULTIPLIERS[s])}{s}" for s in _MEMORY_SUFFIXES if value % _MULTIPLIERS[s] == 0]
+    candidates = [
+        f"{int(value / _MULTIPLIERS[s])}{s}" for s in _MEMORY_SUFFIXES if value % _MULTIPLIERS[s] == 0
+    ]
     return min(candidates, key=len)  # "" always divides, and min keeps the first of equal lengths
 
 

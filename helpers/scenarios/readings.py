@@ -27,8 +27,10 @@ def load_readings(path: Path | None = None) -> list[tuple[datetime, str, float]]
     """Rows of (timestamp, room, temperature °C), oldest first."""
     path = path or default_readings_path()
     with path.open(newline="", encoding="utf-8") as handle:
-        rows = [(datetime.fromisoformat(r["timestamp"]), r["room"], float(r["temperature_c"]))
-                for r in csv.DictReader(handle)]
+        rows = [
+            (datetime.fromisoformat(r["timestamp"]), r["room"], float(r["temperature_c"]))
+            for r in csv.DictReader(handle)
+        ]
     return sorted(rows)
 
 

@@ -27,7 +27,9 @@ def parse_time(text: str, what: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"{what} {text!r} is not an ISO 8601 datetime; write e.g. 2025-01-21T06:00:00Z") from None
+        raise ValueError(
+            f"{what} {text!r} is not an ISO 8601 datetime; write e.g. 2025-01-21T06:00:00Z"
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -65,8 +67,13 @@ class WeatherData:
         """The latest observation of the city."""
         city = self.city(location)
         latest = city["observations"][-1]
-        return {"location": self._label(city), "timezone": city["timezone"], "as_of": latest["time"],
-                **{k: v for k, v in latest.items() if k != "time"}, "units": city["units"]}
+        return {
+            "location": self._label(city),
+            "timezone": city["timezone"],
+            "as_of": latest["time"],
+            **{k: v for k, v in latest.items() if k != "time"},
+            "units": city["units"],
+        }
 
     def between(self, location: str, start: str, end: str) -> dict[str, Any]:
         """Hourly observations with start <= time <= end, and a temperature summary."""
@@ -78,14 +85,25 @@ class WeatherData:
         first, last = obs[0]["time"], obs[-1]["time"]
         rows = [o for o in obs if lo <= parse_time(o["time"], "time") <= hi]
         if not rows:
-            raise ValueError(f"no observations for {self._label(city)} between {start} and {end}; "
-                             f"the data covers {first} to {last}")
+            raise ValueError(
+                f"no observations for {self._label(city)} between {start} and {end}; "
+                f"the data covers {first} to {last}"
+            )
         temps = [o["temperature_c"] for o in rows]
-        return {"location": self._label(city), "start": lo.isoformat(), "end": hi.isoformat(),
-                "covered": {"from": first, "to": last}, "count": len(rows), "observations": rows,
-                "summary": {"min_temperature_c": min(temps), "max_temperature_c": max(temps),
-                            "mean_temperature_c": round(statistics.fmean(temps), 1),
-                            "total_precipitation_mm": round(sum(o["precipitation_mm"] for o in rows), 1)}}
+        return {
+            "location": self._label(city),
+            "start": lo.isoformat(),
+            "end": hi.isoformat(),
+            "covered": {"from": first, "to": last},
+            "count": len(rows),
+            "observations": rows,
+            "summary": {
+                "min_temperature_c": min(temps),
+                "max_temperature_c": max(temps),
+                "mean_temperature_c": round(statistics.fmean(temps), 1),
+                "total_precipitation_mm": round(sum(o["precipitation_mm"] for o in rows), 1),
+            },
+        }
 
     def forecast(self, location: str, days: int) -> dict[str, Any]:
         """The first `days` days of the daily forecast."""
@@ -93,11 +111,16 @@ class WeatherData:
         available = len(city["forecast"])
         if not 1 <= days <= available:
             raise ValueError(f"days must be between 1 and {available} for {self._label(city)}; got {days}")
-        return {"location": self._label(city), "issued": city["observations"][-1]["time"],
-                "days": city["forecast"][:days], "units": city["units"]}
+        return {
+            "location": self._label(city),
+            "issued": city["observations"][-1]["time"],
+            "days": city["forecast"][:days],
+            "units": city["units"],
+        }
 
-    def set_threshold(self, location: str, metric: str, value: float,
-                      direction: Literal["above", "below"] = "above") -> dict[str, Any]:
+    def set_threshold(
+        self, location: str, metric: str, value: float, direction: Literal["above", "below"] = "above"
+    ) -> dict[str, Any]:
         """Remember a threshold for this process and say whether the latest observation crosses it."""
         city = self.city(location)
         if metric not in METRICS:
@@ -105,7 +128,11 @@ class WeatherData:
         if direction not in ("above", "below"):
             raise ValueError(f"direction must be 'above' or 'below'; got {direction!r}")
         rule = {"metric": metric, "value": value, "direction": direction}
-        rules = [r for r in self.thresholds.get(city["id"], []) if (r["metric"], r["direction"]) != (metric, direction)]
+        rules = [
+            r
+            for r in self.thresholds.get(city["id"], [])
+            if (r["metric"], r["direction"]) != (metric, direction)
+        ]
         self.thresholds[city["id"]] = [*rules, rule]
         return {"location": self._label(city), **rule, **self._check(city, rule)}
 
@@ -122,7 +149,16 @@ class WeatherData:
         for rule in self.thresholds.get(city["id"], []):
             state = self._check(city, rule)
             if state["triggered"]:
-                triggered.append({"event": f"threshold: {rule['metric']} {rule['direction']} {rule['value']}",
-                                  "severity": "user", "current": state["current"]})
-        return {"location": self._label(city), "as_of": city["observations"][-1]["time"],
-                "alerts": city["alerts"] + triggered, "thresholds": self.thresholds.get(city["id"], [])}
+                triggered.append(
+                    {
+                        "event": f"threshold: {rule['metric']} {rule['direction']} {rule['value']}",
+                        "severity": "user",
+                        "current": state["current"],
+                    }
+                )
+        return {
+            "location": self._label(city),
+            "as_of": city["observations"][-1]["time"],
+            "alerts": city["alerts"] + triggered,
+            "thresholds": self.thresholds.get(city["id"], []),
+        }

@@ -31,8 +31,11 @@ def bearer_problem(authorization: str | None, expected: str) -> tuple[str, str] 
         return "invalid_request", "missing header; send 'Authorization: Bearer <token>'"
     token = bearer_token(authorization)
     if token is None:
-        return ("invalid_request", "the Authorization header must read 'Bearer <token>' (scheme 'Bearer', a "
-                "space, then the token); check the secret holds the whole header value")
+        return (
+            "invalid_request",
+            "the Authorization header must read 'Bearer <token>' (scheme 'Bearer', a "
+            "space, then the token); check the secret holds the whole header value",
+        )
     if not same_secret(token, expected):
         return "invalid_token", "the bearer token is not the one this server expects"
     return None
@@ -40,8 +43,11 @@ def bearer_problem(authorization: str | None, expected: str) -> tuple[str, str] 
 
 def unauthorized(error: str, description: str, realm: str) -> JSONResponse:
     """The RFC 6750 style 401 answer, with a JSON body a reader can act on."""
-    return JSONResponse({"error": error, "error_description": description}, status_code=401,
-                        headers={"WWW-Authenticate": f'Bearer realm="{realm}", error="{error}"'})
+    return JSONResponse(
+        {"error": error, "error_description": description},
+        status_code=401,
+        headers={"WWW-Authenticate": f'Bearer realm="{realm}", error="{error}"'},
+    )
 
 
 class BearerTokenMiddleware:

@@ -27,7 +27,15 @@ TOKEN_ENV = "AUTH_GATE_TOKEN"
 
 # Hop-by-hop headers (RFC 9110 7.6.1) describe one connection, not the message: never forward them.
 # `host` is rebuilt by httpx for the upstream; `authorization` stays at the gate.
-_HOP_BY_HOP = {"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection"}
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "proxy-connection",
+}
 _DROP_REQUEST = _HOP_BY_HOP | {"proxy-authorization", "host", "content-length", "authorization"}
 _DROP_RESPONSE = _HOP_BY_HOP | {"proxy-authenticate"}
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]

@@ -53,14 +53,24 @@ def die_with_parent() -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def spawn(command: Sequence[str], log_path: Path, env: Mapping[str, str] | None = None,
-          cwd: str | Path | None = None) -> subprocess.Popen[bytes]:
+def spawn(
+    command: Sequence[str],
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    cwd: str | Path | None = None,
+) -> subprocess.Popen[bytes]:
     """Start `command` with stdout and stderr appended to `log_path`, in a session of its own."""
     with open(log_path, "ab") as log:
-        return subprocess.Popen(list(command), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                env=dict(os.environ if env is None else env), cwd=cwd,
-                                start_new_session=True,  # a Ctrl-C meant for the kernel does not reach it
-                                preexec_fn=die_with_parent)
+        return subprocess.Popen(
+            list(command),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ if env is None else env),
+            cwd=cwd,
+            start_new_session=True,  # a Ctrl-C meant for the kernel does not reach it
+            preexec_fn=die_with_parent,
+        )
 
 
 def stop_processes(processes: Sequence[subprocess.Popen[bytes]], timeout: float = 5.0) -> None:
@@ -132,8 +142,14 @@ class ServerProcess(StopsOnExit):
 _RUNNING: dict[tuple[object, ...], ServerProcess] = {}
 
 
-def start_server(module: str, transport: Transport = "streamable-http", env: Mapping[str, str] | None = None,
-                 timeout: float = 20.0, cwd: str | Path | None = None, inherit_env: bool = True) -> ServerProcess:
+def start_server(
+    module: str,
+    transport: Transport = "streamable-http",
+    env: Mapping[str, str] | None = None,
+    timeout: float = 20.0,
+    cwd: str | Path | None = None,
+    inherit_env: bool = True,
+) -> ServerProcess:
     """Start `python -m module --transport T --port <free>` and wait until it listens.
 
     Called again with the same arguments while that server still runs, it returns the running

@@ -172,8 +172,11 @@ def start_time_server(
     # A re-run cell gets the server it already started; a changed token or zone replaces it.
     for running in list(_RUNNING):
         if running.requires_auth == (bearer_token is not None):
-            if running.is_running() and running._bearer_token == bearer_token \
-                    and running.local_timezone == local_timezone:
+            if (
+                running.is_running()
+                and running._bearer_token == bearer_token
+                and running.local_timezone == local_timezone
+            ):
                 return running
             running.stop()
     try:

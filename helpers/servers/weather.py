@@ -22,7 +22,13 @@ from helpers.servers.cli import run
 from helpers.servers.stats import CallCounter, expose_stats
 
 TOKEN_ENV = "WEATHER_MCP_TOKEN"
-TOOL_NAMES = ("get_weather", "get_weather_by_datetime_range", "get_forecast", "get_alerts", "set_alert_threshold")
+TOOL_NAMES = (
+    "get_weather",
+    "get_weather_by_datetime_range",
+    "get_forecast",
+    "get_alerts",
+    "set_alert_threshold",
+)
 
 
 def build_server(data: WeatherData | None = None) -> FastMCP:
@@ -54,8 +60,9 @@ def build_server(data: WeatherData | None = None) -> FastMCP:
         """Active weather alerts for a city, including thresholds set with set_alert_threshold that are crossed."""
         return lookup(weather.alerts, location)
 
-    def set_alert_threshold(location: str, metric: str, value: float,
-                            direction: Literal["above", "below"] = "above") -> dict[str, Any]:
+    def set_alert_threshold(
+        location: str, metric: str, value: float, direction: Literal["above", "below"] = "above"
+    ) -> dict[str, Any]:
         """Alert when a metric (temperature_c, feels_like_c, humidity_pct, wind_kph, precipitation_mm) goes above/below value."""
         return lookup(weather.set_threshold, location, metric, value, direction)
 
@@ -65,8 +72,9 @@ def build_server(data: WeatherData | None = None) -> FastMCP:
     return mcp
 
 
-def build_app(token: str, transport: Literal["streamable-http", "sse"] = "streamable-http",
-              mcp: FastMCP | None = None) -> ASGIApp:
+def build_app(
+    token: str, transport: Literal["streamable-http", "sse"] = "streamable-http", mcp: FastMCP | None = None
+) -> ASGIApp:
     """The server's Starlette app behind the bearer-token check."""
     mcp = mcp or build_server()
     app = mcp.streamable_http_app() if transport == "streamable-http" else mcp.sse_app()
@@ -91,9 +99,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
-        sys.exit(f"error: {TOKEN_ENV} is not set. The weather server refuses to serve HTTP without a token: "
-                 f"start it with {TOKEN_ENV}=<a long random string> in its environment "
-                 "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))').")
+        sys.exit(
+            f"error: {TOKEN_ENV} is not set. The weather server refuses to serve HTTP without a token: "
+            f"start it with {TOKEN_ENV}=<a long random string> in its environment "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')."
+        )
     mcp = build_server()
     mcp.settings.host, mcp.settings.port = args.host, args.port
     app = build_app(token, args.transport, mcp)

@@ -111,7 +111,9 @@ def describe_result(name: str, content: str, question: str) -> str:
         return describe_result(name, "\n".join(str(i.get("text", "")) for i in data), question)
     if isinstance(data, dict) and "error" in data:
         rest = {k: v for k, v in data.items() if k != "error"}
-        return f"{name} reported an error: {_quote(data['error'])}" + (f" ({quote_values(rest)})." if rest else "")
+        return f"{name} reported an error: {_quote(data['error'])}" + (
+            f" ({quote_values(rest)})." if rest else ""
+        )
     if isinstance(data, list):
         return f"{name} returned {len(data)} items: {quote_values(data)}."
     if isinstance(data, dict):
@@ -127,6 +129,8 @@ def describe_result(name: str, content: str, question: str) -> str:
 def final_answer(results: list[tuple[str, str]], question: str) -> str:
     """The stand-in's final answer: each result restated, labelled as the stand-in's, no conclusions added."""
     names = sorted({name for name, _ in results})
-    intro = (f"I called {', '.join(names)} and quote what came back; I am not a model and add no "
-             "conclusions of my own.")
+    intro = (
+        f"I called {', '.join(names)} and quote what came back; I am not a model and add no "
+        "conclusions of my own."
+    )
     return " ".join([LABEL, intro, *(describe_result(name, content, question) for name, content in results)])

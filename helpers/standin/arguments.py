@@ -37,12 +37,15 @@ def _city_zones() -> dict[str, str]:
 
 def find_timezones(text: str) -> list[str]:
     """IANA zone names in `text`, written out or as a city ('New York'), in order of appearance."""
-    found: list[tuple[int, str]] = [(m.start(), m.group(1)) for m in IANA.finditer(text)
-                                    if m.group(1) in available_timezones()]
+    found: list[tuple[int, str]] = [
+        (m.start(), m.group(1)) for m in IANA.finditer(text) if m.group(1) in available_timezones()
+    ]
     for city, zone in _city_zones().items():
         for m in re.finditer(rf"\b{re.escape(city)}\b", text, re.IGNORECASE):
             # A city is a proper noun: "in Sydney", not "the data center" (America/North_Dakota/Center).
-            if text[m.start()].isupper() and not any(start <= m.start() < start + len(z) for start, z in found):
+            if text[m.start()].isupper() and not any(
+                start <= m.start() < start + len(z) for start, z in found
+            ):
                 found.append((m.start(), zone))
     if re.search(r"\bUTC\b", text):
         found.append((text.index("UTC"), "UTC"))
@@ -160,4 +163,3 @@ def fill_arguments(schema: dict[str, Any] | None, text: str) -> dict[str, Any] |
     """Arguments for a tool with JSON schema `schema`, or None when a required one is missing."""
     arguments, missing = fill_arguments_detail(schema, text)
     return None if missing else arguments
-

@@ -34,12 +34,16 @@ def normalise(messages: list[dict[str, Any]]) -> list[tuple]:
     for message in messages:
         role = message.get("role")
         calls = tuple(
-            (c.get("function", {}).get("name"), json.dumps(_canonical_json(c.get("function", {}).get("arguments", "")),
-                                                           sort_keys=True))
+            (
+                c.get("function", {}).get("name"),
+                json.dumps(_canonical_json(c.get("function", {}).get("arguments", "")), sort_keys=True),
+            )
             for c in message.get("tool_calls") or []
         )
         text = message_text(message)
-        content = json.dumps(_canonical_json(text), sort_keys=True) if role == "tool" else " ".join(text.split())
+        content = (
+            json.dumps(_canonical_json(text), sort_keys=True) if role == "tool" else " ".join(text.split())
+        )
         out.append((role, content, calls))
     return out
 
@@ -71,10 +75,16 @@ class Cassette:
                 continue
             if normalise(recorded["messages"]) == incoming:
                 message = exchange["response"]["choices"][0]["message"]
-                calls = [ToolCall(c["id"], c["function"]["name"], c["function"]["arguments"])
-                         for c in message.get("tool_calls") or []]
-                return Reply(message.get("content"), calls, source=f"standin-cassette:{self.name}",
-                             recorded=exchange["response"])
+                calls = [
+                    ToolCall(c["id"], c["function"]["name"], c["function"]["arguments"])
+                    for c in message.get("tool_calls") or []
+                ]
+                return Reply(
+                    message.get("content"),
+                    calls,
+                    source=f"standin-cassette:{self.name}",
+                    recorded=exchange["response"],
+                )
         return None
 
 

@@ -91,8 +91,10 @@ def fits(tools: list[dict[str, Any]], question: str) -> list[Fit]:
     spread = {word: sum(1 for name, described in bags if word in name or word in described) for word in asked}
     result = []
     for tool, (name_words, described) in zip(tools, bags, strict=True):
-        points = {w: math.log(1 + len(tools) / spread[w]) * (2 * (w in name_words) + (w in described))
-                  for w in asked & (name_words | described)}
+        points = {
+            w: math.log(1 + len(tools) / spread[w]) * (2 * (w in name_words) + (w in described))
+            for w in asked & (name_words | described)
+        }
         result.append(Fit(tool, points))
     return sorted(result, key=lambda fit: -fit.score)
 
@@ -137,9 +139,14 @@ def _results(after_user: list[dict[str, Any]]) -> tuple[list[str], list[tuple[st
             name = str((call.get("function") or {}).get("name", ""))
             names_by_id[str(call.get("id", ""))] = name
             called.append(name)
-    results = [(message.get("name") or names_by_id.get(str(message.get("tool_call_id", "")), "tool"),
-                message_text(message))
-               for message in after_user if message.get("role") == "tool"]
+    results = [
+        (
+            message.get("name") or names_by_id.get(str(message.get("tool_call_id", "")), "tool"),
+            message_text(message),
+        )
+        for message in after_user
+        if message.get("role") == "tool"
+    ]
     return called, results
 
 
@@ -152,19 +159,32 @@ def plan(request: dict[str, Any], number: int, ignore_tools: bool = False) -> Re
 
     if not tools and not results:
         offered = len(request.get("tools") or [])
-        why = (f"it was told to ignore the {offered} tools offered" if ignore_tools and offered
-               else "no tools were offered" if not offered else "tool_choice was 'none'")
-        return Reply(f"{LABEL} I am the workbook's offline stand-in endpoint, not a language model, and "
-                     f"{why}, so I cannot look anything up. I received {len(messages)} message(s); "
-                     "set BACKEND to a real model for a real conversation.")
+        why = (
+            f"it was told to ignore the {offered} tools offered"
+            if ignore_tools and offered
+            else "no tools were offered"
+            if not offered
+            else "tool_choice was 'none'"
+        )
+        return Reply(
+            f"{LABEL} I am the workbook's offline stand-in endpoint, not a language model, and "
+            f"{why}, so I cannot look anything up. I received {len(messages)} message(s); "
+            "set BACKEND to a real model for a real conversation."
+        )
 
     chosen = _choose(tools, question, request.get("tool_choice"))
     pending = [(tool, args) for tool, args in chosen if _function(tool).get("name") not in called]
     if pending and tools:
         if request.get("parallel_tool_calls") is False:
             pending = pending[:1]
-        calls = [ToolCall(f"call_standin_{number}_{i}", str(_function(tool)["name"]),
-                          json.dumps(args, ensure_ascii=False)) for i, (tool, args) in enumerate(pending)]
+        calls = [
+            ToolCall(
+                f"call_standin_{number}_{i}",
+                str(_function(tool)["name"]),
+                json.dumps(args, ensure_ascii=False),
+            )
+            for i, (tool, args) in enumerate(pending)
+        ]
         return Reply(None, calls)
     if results:
         return Reply(final_answer(results, question))
@@ -178,18 +198,26 @@ def _no_fit_answer(tools: list[dict[str, Any]], question: str) -> str:
     for fit in fitting(tools, question):
         _, missing = fill_arguments_detail(_parameters(fit.tool), question)
         if missing:
-            lacking.append(f"{fit.name} fits your words ({', '.join(fit.shared[:4])}) but needs "
-                           f"{', '.join(missing)}, which your message does not give")
+            lacking.append(
+                f"{fit.name} fits your words ({', '.join(fit.shared[:4])}) but needs "
+                f"{', '.join(missing)}, which your message does not give"
+            )
     if lacking:
-        return (f"{LABEL} I am the workbook's offline stand-in, not a language model, and I never invent "
-                f"arguments: {'; '.join(lacking)}. Say it and ask again.")
-    return (f"{LABEL} I am the workbook's offline stand-in, not a language model. None of the offered tools "
-            f"({names}) shares enough words with your message for me to call it, so I called none, and I have "
-            "no knowledge of my own to answer from. Ask for something one of the tools does, naming what to look "
-            "up, or set BACKEND to a real model.")
+        return (
+            f"{LABEL} I am the workbook's offline stand-in, not a language model, and I never invent "
+            f"arguments: {'; '.join(lacking)}. Say it and ask again."
+        )
+    return (
+        f"{LABEL} I am the workbook's offline stand-in, not a language model. None of the offered tools "
+        f"({names}) shares enough words with your message for me to call it, so I called none, and I have "
+        "no knowledge of my own to answer from. Ask for something one of the tools does, naming what to look "
+        "up, or set BACKEND to a real model."
+    )
 
 
-def _choose(tools: list[dict[str, Any]], question: str, tool_choice: Any) -> list[tuple[dict[str, Any], dict]]:
+def _choose(
+    tools: list[dict[str, Any]], question: str, tool_choice: Any
+) -> list[tuple[dict[str, Any], dict]]:
     """Tools to call, with arguments: forced by tool_choice, else the fitting tools whose arguments are given."""
     if isinstance(tool_choice, dict):
         wanted = (tool_choice.get("function") or {}).get("name")

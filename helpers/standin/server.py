@@ -54,10 +54,16 @@ class StandIn:
             WORKBOOK_STANDIN_STRICT is "1" when the stand-in is built (read once, here).
     """
 
-    def __init__(self, *, api_key: str | None = None, model_ids: Iterable[str] = (STANDIN_MODEL,),
-                 deployments: Iterable[str] = (DEFAULT_DEPLOYMENT,),
-                 token_verifier: Callable[[str], bool] | None = None,
-                 cassettes: list[Cassette] | None = None, strict: bool | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        model_ids: Iterable[str] = (STANDIN_MODEL,),
+        deployments: Iterable[str] = (DEFAULT_DEPLOYMENT,),
+        token_verifier: Callable[[str], bool] | None = None,
+        cassettes: list[Cassette] | None = None,
+        strict: bool | None = None,
+    ) -> None:
         self.api_key = api_key or "standin-" + secrets.token_urlsafe(18)
         self.model_ids = list(model_ids)
         self.deployments = list(deployments)
@@ -98,8 +104,14 @@ class StandIn:
         if self.running:
             return self
         self.port = port or free_port()
-        config = uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="off", access_log=False)
+        config = uvicorn.Config(
+            self.app(),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+        )
         self._server = uvicorn.Server(config)
 
         def serve() -> None:
@@ -133,15 +145,24 @@ class StandIn:
         self.stop()
 
     # --- faults and counts ------------------------------------------------------------------
-    def inject(self, kind: str, times: int = 1, *, status: int = 500, retry_after: float | None = None,
-               seconds: float = 0.0) -> None:
+    def inject(
+        self,
+        kind: str,
+        times: int = 1,
+        *,
+        status: int = 500,
+        retry_after: float | None = None,
+        seconds: float = 0.0,
+    ) -> None:
         """Make the next `times` chat requests misbehave: kind is 'status', 'slow' or 'ignore_tools'."""
         self.faults.add(Fault(kind, times, status, retry_after, seconds))
 
     def serve_model(self, model_id: str) -> None:
         """List `model_id` first in `GET /v1/models` (to pose as a given server); it must say stand-in."""
         if "standin" not in model_id.replace("-", "").lower():
-            raise ValueError(f"model id {model_id!r} must contain 'standin': the stand-in never poses as a real model")
+            raise ValueError(
+                f"model id {model_id!r} must contain 'standin': the stand-in never poses as a real model"
+            )
         with self._lock:
             if model_id in self.model_ids:
                 self.model_ids.remove(model_id)
@@ -159,18 +180,26 @@ class StandIn:
     def snapshot(self) -> dict[str, Any]:
         """Counts as a JSON-ready dict (no keys, no bodies)."""
         with self._lock:
-            return {"counts": dict(self.stats), "last_auth": self.last_auth, "faults": self.faults.pending(),
-                    "strict": self.strict}
+            return {
+                "counts": dict(self.stats),
+                "last_auth": self.last_auth,
+                "faults": self.faults.pending(),
+                "strict": self.strict,
+            }
 
     # --- HTTP -------------------------------------------------------------------------------
     def app(self) -> Starlette:
-        return Starlette(routes=[
-            Route("/v1/models", self._models, methods=["GET"]),
-            Route("/v1/chat/completions", self._openai_chat, methods=["POST"]),
-            Route("/openai/deployments/{deployment}/chat/completions", self._azure_chat, methods=["POST"]),
-            Route("/standin/stats", self._stats, methods=["GET"]),
-            Route("/standin/faults", self._faults, methods=["POST", "DELETE"]),
-        ])
+        return Starlette(
+            routes=[
+                Route("/v1/models", self._models, methods=["GET"]),
+                Route("/v1/chat/completions", self._openai_chat, methods=["POST"]),
+                Route(
+                    "/openai/deployments/{deployment}/chat/completions", self._azure_chat, methods=["POST"]
+                ),
+                Route("/standin/stats", self._stats, methods=["GET"]),
+                Route("/standin/faults", self._faults, methods=["POST", "DELETE"]),
+            ]
+        )
 
     def _count(self, *keys: str, by: int = 1) -> None:
         with self._lock:
@@ -184,8 +213,10 @@ class StandIn:
         self._count("requests", "model_list_requests")
         if not self._key_ok(self._bearer(request)):
             return self._unauthorized()
-        data = [{"id": m, "object": "model", "created": 0, "owned_by": "workbook-standin (not a model)"}
-                for m in self.model_ids]
+        data = [
+            {"id": m, "object": "model", "created": 0, "owned_by": "workbook-standin (not a model)"}
+            for m in self.model_ids
+        ]
         return JSONResponse({"object": "list", "data": data})
 
     def _key_ok(self, given: str | None) -> bool:
@@ -193,10 +224,15 @@ class StandIn:
 
     def _unauthorized(self, azure: bool = False) -> Response:
         self._count("errors_401")
-        message = ("Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a "
-                   "valid key for an active subscription and use a correct regional API endpoint for your resource."
-                   if azure else "Incorrect API key provided. The stand-in expects the key it was started with.")
-        return JSONResponse(error_body(message, "invalid_request_error", code="invalid_api_key"), status_code=401)
+        message = (
+            "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a "
+            "valid key for an active subscription and use a correct regional API endpoint for your resource."
+            if azure
+            else "Incorrect API key provided. The stand-in expects the key it was started with."
+        )
+        return JSONResponse(
+            error_body(message, "invalid_request_error", code="invalid_api_key"), status_code=401
+        )
 
     async def _openai_chat(self, request: Request) -> Response:
         self._count("requests")
@@ -220,13 +256,19 @@ class StandIn:
         if not ok:
             return self._unauthorized(azure=True)
         if "api-version" not in request.query_params:
-            return JSONResponse(error_body("Missing required query parameter 'api-version'.", param="api-version"),
-                                status_code=400)
+            return JSONResponse(
+                error_body("Missing required query parameter 'api-version'.", param="api-version"),
+                status_code=400,
+            )
         if deployment not in self.deployments:
             self._count("errors_404")
-            message = (f"The API deployment {deployment!r} does not exist on this stand-in. Deployments here: "
-                       f"{', '.join(self.deployments)}. Check AZURE_OPENAI_DEPLOYMENT_NAME.")
-            return JSONResponse({"error": {"code": "DeploymentNotFound", "message": message}}, status_code=404)
+            message = (
+                f"The API deployment {deployment!r} does not exist on this stand-in. Deployments here: "
+                f"{', '.join(self.deployments)}. Check AZURE_OPENAI_DEPLOYMENT_NAME."
+            )
+            return JSONResponse(
+                {"error": {"code": "DeploymentNotFound", "message": message}}, status_code=404
+            )
         return await self._chat(request, auth, model=deployment)
 
     async def _chat(self, request: Request, auth: str, model: str | None) -> Response:
@@ -243,18 +285,30 @@ class StandIn:
                     self._count("strict_rejections")
                     raise
             model = model or body["model"]
-            if model not in self.model_ids and not model.startswith("standin") and model not in self.deployments:
-                raise BadRequest(f"The model {model!r} does not exist on this stand-in. It serves: "
-                                 f"{', '.join(self.model_ids)} (see GET /v1/models).", param="model",
-                                 status=404, code="model_not_found")
+            if (
+                model not in self.model_ids
+                and not model.startswith("standin")
+                and model not in self.deployments
+            ):
+                raise BadRequest(
+                    f"The model {model!r} does not exist on this stand-in. It serves: "
+                    f"{', '.join(self.model_ids)} (see GET /v1/models).",
+                    param="model",
+                    status=404,
+                    code="model_not_found",
+                )
             return await self._answer(body, model, auth)
         except BadRequest as exc:
             self._count(f"errors_{exc.status}")
-            return JSONResponse(error_body(exc.message, param=exc.param, code=exc.code), status_code=exc.status)
+            return JSONResponse(
+                error_body(exc.message, param=exc.param, code=exc.code), status_code=exc.status
+            )
         except Exception as exc:  # never crash the server thread: tell the client what broke
             self._count("errors_500")
-            return JSONResponse(error_body(f"stand-in internal error: {type(exc).__name__}: {exc}", "server_error"),
-                                status_code=500)
+            return JSONResponse(
+                error_body(f"stand-in internal error: {type(exc).__name__}: {exc}", "server_error"),
+                status_code=500,
+            )
 
     async def _answer(self, body: dict[str, Any], model: str, auth: str) -> Response:
         faults = {f.kind: f for f in self.faults.take()}
@@ -270,8 +324,11 @@ class StandIn:
             self._count(f"errors_{fault.status}", "faults_served")
             headers = {"retry-after": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
             kind = "rate_limit_exceeded" if fault.status == 429 else "server_error"
-            return JSONResponse(error_body(f"stand-in fault injected on purpose: HTTP {fault.status}", kind),
-                                status_code=fault.status, headers=headers)
+            return JSONResponse(
+                error_body(f"stand-in fault injected on purpose: HTTP {fault.status}", kind),
+                status_code=fault.status,
+                headers=headers,
+            )
         reply = None if "ignore_tools" in faults else self._replay(body)
         reply = reply or plan(body, number, ignore_tools="ignore_tools" in faults)
         self._count("tool_calls_requested", by=len(reply.tool_calls))
@@ -301,7 +358,11 @@ class StandIn:
             spec = json.loads(await request.body())
             self.inject(**spec)
         except (ValueError, TypeError) as exc:
-            return JSONResponse(error_body(f"bad fault: {exc}. Send {{'kind': 'status'|'slow'|'ignore_tools', "
-                                           "'times': n, 'status': code, 'retry_after': s, 'seconds': s}}."),
-                                status_code=400)
+            return JSONResponse(
+                error_body(
+                    f"bad fault: {exc}. Send {{'kind': 'status'|'slow'|'ignore_tools', "
+                    "'times': n, 'status': code, 'retry_after': s, 'seconds': s}}."
+                ),
+                status_code=400,
+            )
         return JSONResponse({"faults": self.faults.pending()})

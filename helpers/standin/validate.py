@@ -34,33 +34,50 @@ def check_chat_request(body: Any, model_required: bool = True) -> None:
     open_calls: set[str] = set()
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or message.get("role") not in ROLES:
-            raise BadRequest(f"messages[{i}] must be an object whose 'role' is one of {sorted(ROLES)}.",
-                             param=f"messages[{i}].role")
+            raise BadRequest(
+                f"messages[{i}] must be an object whose 'role' is one of {sorted(ROLES)}.",
+                param=f"messages[{i}].role",
+            )
         role = message["role"]
         if role == "tool":
             call_id = message.get("tool_call_id")
             if not call_id:
-                raise BadRequest(f"messages[{i}]: a 'tool' message needs 'tool_call_id'.",
-                                 param=f"messages[{i}].tool_call_id")
+                raise BadRequest(
+                    f"messages[{i}]: a 'tool' message needs 'tool_call_id'.",
+                    param=f"messages[{i}].tool_call_id",
+                )
             if call_id not in open_calls:
-                raise BadRequest(f"messages[{i}]: 'tool' messages must answer a 'tool_calls' entry of the "
-                                 f"preceding assistant message; no call has id {call_id!r}.",
-                                 param=f"messages[{i}]")
+                raise BadRequest(
+                    f"messages[{i}]: 'tool' messages must answer a 'tool_calls' entry of the "
+                    f"preceding assistant message; no call has id {call_id!r}.",
+                    param=f"messages[{i}]",
+                )
             open_calls.discard(call_id)
             continue
         if open_calls:
-            raise BadRequest("An assistant message with 'tool_calls' must be followed by tool messages "
-                             f"responding to each 'tool_call_id'. Missing: {sorted(open_calls)}.",
-                             param=f"messages[{i}]")
+            raise BadRequest(
+                "An assistant message with 'tool_calls' must be followed by tool messages "
+                f"responding to each 'tool_call_id'. Missing: {sorted(open_calls)}.",
+                param=f"messages[{i}]",
+            )
         if role == "assistant":
             for j, call in enumerate(message.get("tool_calls") or []):
-                if not isinstance(call, dict) or not call.get("id") or not isinstance(call.get("function"), dict):
-                    raise BadRequest(f"messages[{i}].tool_calls[{j}] needs 'id', 'type' and 'function'.",
-                                     param=f"messages[{i}].tool_calls[{j}]")
+                if (
+                    not isinstance(call, dict)
+                    or not call.get("id")
+                    or not isinstance(call.get("function"), dict)
+                ):
+                    raise BadRequest(
+                        f"messages[{i}].tool_calls[{j}] needs 'id', 'type' and 'function'.",
+                        param=f"messages[{i}].tool_calls[{j}]",
+                    )
                 open_calls.add(call["id"])
     if open_calls:
-        raise BadRequest("An assistant message with 'tool_calls' must be followed by tool messages "
-                         f"responding to each 'tool_call_id'. Missing: {sorted(open_calls)}.", param="messages")
+        raise BadRequest(
+            "An assistant message with 'tool_calls' must be followed by tool messages "
+            f"responding to each 'tool_call_id'. Missing: {sorted(open_calls)}.",
+            param="messages",
+        )
     tools = body.get("tools")
     if tools is not None:
         if not isinstance(tools, list):
@@ -68,12 +85,16 @@ def check_chat_request(body: Any, model_required: bool = True) -> None:
         for i, tool in enumerate(tools):
             function = tool.get("function") if isinstance(tool, dict) else None
             if not isinstance(function, dict) or not isinstance(function.get("name"), str):
-                raise BadRequest(f"tools[{i}] must look like {{'type': 'function', 'function': {{'name': ...}}}}.",
-                                 param=f"tools[{i}]")
+                raise BadRequest(
+                    f"tools[{i}] must look like {{'type': 'function', 'function': {{'name': ...}}}}.",
+                    param=f"tools[{i}]",
+                )
             parameters = function.get("parameters")
             if parameters is not None and not isinstance(parameters, dict):
-                raise BadRequest(f"tools[{i}].function.parameters must be a JSON schema object.",
-                                 param=f"tools[{i}].function.parameters")
+                raise BadRequest(
+                    f"tools[{i}].function.parameters must be a JSON schema object.",
+                    param=f"tools[{i}].function.parameters",
+                )
 
 
 # --- strict mode ---------------------------------------------------------------------------------
@@ -95,11 +116,12 @@ class StrictRule:
 
 ASSISTANT_CONTENT_NULL = StrictRule(
     "assistant_content_null",
-    "llama-cpp-python's server refuses it (HTTP 500 \"validation errors\"), and so did older builds of "
+    'llama-cpp-python\'s server refuses it (HTTP 500 "validation errors"), and so did older builds of '
     "llama.cpp's llama-server (\"Expected 'content' to be a string or an array\")",
-    "leave `content` out or send a string (\"\" when the reply only calls tools)",
+    'leave `content` out or send a string ("" when the reply only calls tools)',
     "abetlen/llama-cpp-python llama_cpp/llama_types.py ChatCompletionRequestAssistantMessage "
-    "(content: NotRequired[str]); ggml-org/llama.cpp#13471")
+    "(content: NotRequired[str]); ggml-org/llama.cpp#13471",
+)
 """An assistant message with `"content": null`.
 
 llama-cpp-python types the assistant message as `content: NotRequired[str]` (llama_cpp/llama_types.py),
@@ -108,12 +130,13 @@ so null fails pydantic validation, which its server reports as HTTP 500; llama.c
 
 MISSING_CONTENT = StrictRule(
     "missing_content",
-    "Ollama refuses it (HTTP 400 \"invalid message content type: <nil>\"; content may only be absent "
+    'Ollama refuses it (HTTP 400 "invalid message content type: <nil>"; content may only be absent '
     "next to tool_calls) and llama.cpp's llama-server refuses a missing one (\"All non-assistant messages "
     "must contain 'content'\", \"Expected 'content' or 'tool_calls'\")",
-    "send `content` as a string (\"\" if there is nothing to say)",
+    'send `content` as a string ("" if there is nothing to say)',
     "ollama/ollama openai/openai.go FromChatRequest; ggml-org/llama.cpp tools/server/utils.hpp and "
-    "common/chat.cpp common_chat_msgs_parse_oaicompat")
+    "common/chat.cpp common_chat_msgs_parse_oaicompat",
+)
 """A system, user or tool message whose `content` is null or missing, or an assistant message with
 neither `content` nor `tool_calls`.
 
@@ -125,27 +148,30 @@ server requires `content` on every non-assistant message.
 CONTENT_TYPE = StrictRule(
     "content_type",
     "llama.cpp's llama-server (\"Expected 'content' to be a string or an array\"), Ollama (\"invalid message "
-    "content type\") and vLLM (pydantic validation error, HTTP 400) refuse it",
+    'content type") and vLLM (pydantic validation error, HTTP 400) refuse it',
     "send the text, e.g. `json.dumps(result)` for a tool result that is an object",
     "ggml-org/llama.cpp tools/server/utils.hpp oaicompat_chat_params_parse; ollama/ollama openai/openai.go; "
-    "nextcloud/integration_openai#360 (a vLLM-based server answering 400)")
+    "nextcloud/integration_openai#360 (a vLLM-based server answering 400)",
+)
 """A message `content` that is neither a string nor a list of content parts (an object, a number)."""
 
 CONTENT_PARTS_ROLE = StrictRule(
     "content_parts_role",
-    "llama-cpp-python's server refuses it (HTTP 500 \"validation errors\"): only user messages may carry "
+    'llama-cpp-python\'s server refuses it (HTTP 500 "validation errors"): only user messages may carry '
     "a list of content parts there",
     "join the text parts into one string",
     "abetlen/llama-cpp-python llama_cpp/llama_types.py: system and tool content is Optional[str], "
-    "assistant content NotRequired[str]")
+    "assistant content NotRequired[str]",
+)
 """A list of content parts on a system, assistant or tool message (OpenAI allows text parts there)."""
 
 DEVELOPER_ROLE = StrictRule(
     "developer_role",
-    "llama-cpp-python's server refuses it (HTTP 500 \"validation errors\"): its roles are system, user, "
+    'llama-cpp-python\'s server refuses it (HTTP 500 "validation errors"): its roles are system, user, '
     "assistant, tool and function",
-    "send the instructions with role \"system\"",
-    "abetlen/llama-cpp-python llama_cpp/llama_types.py ChatCompletionRequestMessage")
+    'send the instructions with role "system"',
+    "abetlen/llama-cpp-python llama_cpp/llama_types.py ChatCompletionRequestMessage",
+)
 """A message with role "developer" (OpenAI's newer name for system instructions)."""
 
 EMPTY_TOOL_CALLS = StrictRule(
@@ -153,27 +179,29 @@ EMPTY_TOOL_CALLS = StrictRule(
     "vLLM refuses it with the Llama 3.1/3.2 chat templates, which require exactly one call whenever "
     "`tool_calls` is present (newer vLLM drops the empty list first)",
     "leave `tool_calls` out when there are no calls",
-    "vllm-project/vllm#13978, #12937 (fixed by #30648)")
+    "vllm-project/vllm#13978, #12937 (fixed by #30648)",
+)
 """An assistant message with `"tool_calls": []`."""
 
 TOOL_CALL_SHAPE = StrictRule(
     "tool_call_shape",
-    "llama.cpp's llama-server (\"Missing tool call type\", \"Unsupported tool call type\", \"Missing tool call "
-    "name\") and llama-cpp-python's server (id: str, type: \"function\") refuse it",
-    "send each call as {\"id\": \"...\", \"type\": \"function\", \"function\": {\"name\": \"...\", "
-    "\"arguments\": \"{...}\"}}",
+    'llama.cpp\'s llama-server ("Missing tool call type", "Unsupported tool call type", "Missing tool call '
+    'name") and llama-cpp-python\'s server (id: str, type: "function") refuse it',
+    'send each call as {"id": "...", "type": "function", "function": {"name": "...", "arguments": "{...}"}}',
     "ggml-org/llama.cpp common/chat.cpp common_chat_msgs_parse_oaicompat; abetlen/llama-cpp-python "
-    "llama_cpp/llama_types.py ChatCompletionMessageToolCall")
+    "llama_cpp/llama_types.py ChatCompletionMessageToolCall",
+)
 """A `tool_calls` entry without `"type": "function"`, or whose `id` or `function.name` is not a string."""
 
 TOOL_CALL_ARGUMENTS = StrictRule(
     "tool_call_arguments",
-    "Ollama refuses it (HTTP 400 \"invalid tool call arguments\": it decodes the string into an object) "
+    'Ollama refuses it (HTTP 400 "invalid tool call arguments": it decodes the string into an object) '
     "and vLLM re-parses the arguments of earlier calls (HTTP 400 with the JSON decoder's message)",
-    "send `arguments` as a string holding a JSON object (\"{}\" for none); repair or replace a model's "
+    'send `arguments` as a string holding a JSON object ("{}" for none); repair or replace a model\'s '
     "malformed arguments before sending the call back",
     "ollama/ollama openai/openai.go FromCompletionToolCall; vllm-project/vllm#43995 and #48922 "
-    "(chat_utils._postprocess_messages)")
+    "(chat_utils._postprocess_messages)",
+)
 """`tool_calls[].function.arguments` that is not a string holding a JSON object ("", "{broken", an object)."""
 
 NAME_NOT_STRING = StrictRule(
@@ -181,62 +209,83 @@ NAME_NOT_STRING = StrictRule(
     "llama.cpp's llama-server refuses it: it copies `name` into a C++ string and a null there throws "
     "(type_error.302)",
     "leave `name` out or send a string",
-    "ggml-org/llama.cpp common/chat.cpp common_chat_msgs_parse_oaicompat (msg.tool_name = message.at(\"name\"))")
+    'ggml-org/llama.cpp common/chat.cpp common_chat_msgs_parse_oaicompat (msg.tool_name = message.at("name"))',
+)
 """A message whose `name` is present but not a string (usually null)."""
 
 TOOL_DEFINITION = StrictRule(
     "tool_definition",
-    "llama.cpp's llama-server refuses a tool without `type` (\"Missing tool type\") and, in some builds, "
+    'llama.cpp\'s llama-server refuses a tool without `type` ("Missing tool type") and, in some builds, '
     "without `function.parameters`; llama-cpp-python's server requires both (HTTP 500)",
-    "send {\"type\": \"function\", \"function\": {\"name\": ..., \"description\": ..., \"parameters\": "
-    "{\"type\": \"object\", \"properties\": {}}}}",
+    'send {"type": "function", "function": {"name": ..., "description": ..., "parameters": '
+    '{"type": "object", "properties": {}}}}',
     "ggml-org/llama.cpp common/chat.cpp common_chat_tools_parse_oaicompat, ggml-org/llama.cpp#17667; "
-    "abetlen/llama-cpp-python llama_cpp/llama_types.py ChatCompletionTool, ChatCompletionToolFunction")
+    "abetlen/llama-cpp-python llama_cpp/llama_types.py ChatCompletionTool, ChatCompletionToolFunction",
+)
 """A `tools` entry without `"type": "function"` or without `function.parameters` (optional for OpenAI)."""
 
 TOOL_CHOICE = StrictRule(
     "tool_choice",
-    "vLLM refuses it (HTTP 400 \"When using `tool_choice`, `tools` must be set.\" / \"The tool specified in "
-    "`tool_choice` does not match any of the specified `tools`\")",
+    'vLLM refuses it (HTTP 400 "When using `tool_choice`, `tools` must be set." / "The tool specified in '
+    '`tool_choice` does not match any of the specified `tools`")',
     "send `tool_choice` only together with `tools`, naming one of them",
-    "vllm-project/vllm vllm/entrypoints/openai/protocol.py ChatCompletionRequest.check_tool_usage")
+    "vllm-project/vllm vllm/entrypoints/openai/protocol.py ChatCompletionRequest.check_tool_usage",
+)
 """`tool_choice` other than "none" without `tools`, or naming a function that is not offered."""
 
 STREAM_OPTIONS = StrictRule(
     "stream_options",
-    "vLLM refuses it (HTTP 400 \"Stream options can only be defined when `stream=True`.\")",
-    "send `stream_options` only with `\"stream\": true`",
-    "vllm-project/vllm vllm/entrypoints/openai/protocol.py ChatCompletionRequest.validate_stream_options")
+    'vLLM refuses it (HTTP 400 "Stream options can only be defined when `stream=True`.")',
+    'send `stream_options` only with `"stream": true`',
+    "vllm-project/vllm vllm/entrypoints/openai/protocol.py ChatCompletionRequest.validate_stream_options",
+)
 """`stream_options` on a request that does not stream."""
 
 DEPRECATED_FUNCTIONS = StrictRule(
     "deprecated_functions",
     "Azure OpenAI refuses them on deployments and API versions without function calling (HTTP 400 "
-    "\"Unrecognized request argument supplied: functions\"), and vLLM and Ollama silently ignore them, so no "
+    '"Unrecognized request argument supplied: functions"), and vLLM and Ollama silently ignore them, so no '
     "tool is ever called",
     "offer the functions as `tools` and choose with `tool_choice`",
     "MicrosoftDocs/azure-docs#112948; vllm-project/vllm protocol.py and ollama/ollama openai/openai.go "
-    "(no such request fields)")
+    "(no such request fields)",
+)
 """The deprecated `functions` / `function_call` request fields."""
 
 UNKNOWN_FIELD = StrictRule(
     "unknown_field",
-    "Azure OpenAI refuses arguments its API version does not know (HTTP 400 \"Unrecognized request argument "
-    "supplied: ...\"); vLLM, llama.cpp and Ollama drop them without a word",
+    'Azure OpenAI refuses arguments its API version does not know (HTTP 400 "Unrecognized request argument '
+    'supplied: ..."); vLLM, llama.cpp and Ollama drop them without a word',
     "remove it, or send it only to the server that documents it",
-    "openai/openai-python#1724 (Azure: \"Unrecognized request argument supplied: max_completion_tokens\")")
+    'openai/openai-python#1724 (Azure: "Unrecognized request argument supplied: max_completion_tokens")',
+)
 """A top-level field that is not a Chat Completions parameter."""
 
-STRICT_RULES = (ASSISTANT_CONTENT_NULL, MISSING_CONTENT, CONTENT_TYPE, CONTENT_PARTS_ROLE, DEVELOPER_ROLE,
-                EMPTY_TOOL_CALLS, TOOL_CALL_SHAPE, TOOL_CALL_ARGUMENTS, NAME_NOT_STRING, TOOL_DEFINITION,
-                TOOL_CHOICE, STREAM_OPTIONS, DEPRECATED_FUNCTIONS, UNKNOWN_FIELD)
+STRICT_RULES = (
+    ASSISTANT_CONTENT_NULL,
+    MISSING_CONTENT,
+    CONTENT_TYPE,
+    CONTENT_PARTS_ROLE,
+    DEVELOPER_ROLE,
+    EMPTY_TOOL_CALLS,
+    TOOL_CALL_SHAPE,
+    TOOL_CALL_ARGUMENTS,
+    NAME_NOT_STRING,
+    TOOL_DEFINITION,
+    TOOL_CHOICE,
+    STREAM_OPTIONS,
+    DEPRECATED_FUNCTIONS,
+    UNKNOWN_FIELD,
+)
 
 # The request fields of Chat Completions (openai-python's CompletionCreateParams, plus `stream`).
-CHAT_FIELDS = frozenset("""audio frequency_penalty function_call functions logit_bias logprobs max_completion_tokens
+CHAT_FIELDS = frozenset(
+    """audio frequency_penalty function_call functions logit_bias logprobs max_completion_tokens
 max_tokens messages metadata modalities model moderation n parallel_tool_calls prediction presence_penalty
 prompt_cache_key prompt_cache_options prompt_cache_retention reasoning_effort response_format safety_identifier
 seed service_tier stop store stream stream_options temperature tool_choice tools top_logprobs top_p user
-verbosity web_search_options""".split())
+verbosity web_search_options""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -248,8 +297,10 @@ class Violation:
     found: str  # e.g. "null on an assistant message"
 
     def message(self) -> str:
-        return (f"Strict mode: `{self.path}` is {self.found}. Real servers: {self.rule.servers}. "
-                f"Fix: {self.rule.fix}. (Source: {self.rule.source}.)")
+        return (
+            f"Strict mode: `{self.path}` is {self.found}. Real servers: {self.rule.servers}. "
+            f"Fix: {self.rule.fix}. (Source: {self.rule.source}.)"
+        )
 
 
 def _message_violations(i: int, message: dict[str, Any]) -> list[Violation]:
@@ -262,17 +313,29 @@ def _message_violations(i: int, message: dict[str, Any]) -> list[Violation]:
         if "content" in message and content is None:
             found.append(Violation(ASSISTANT_CONTENT_NULL, f"{at}.content", "null on an assistant message"))
         elif "content" not in message and not calls:
-            found.append(Violation(MISSING_CONTENT, f"{at}.content",
-                                   "missing on an assistant message that has no tool_calls either"))
+            found.append(
+                Violation(
+                    MISSING_CONTENT,
+                    f"{at}.content",
+                    "missing on an assistant message that has no tool_calls either",
+                )
+            )
         if isinstance(calls, list) and not calls:
             found.append(Violation(EMPTY_TOOL_CALLS, f"{at}.tool_calls", "an empty list"))
     elif content is None:
-        found.append(Violation(MISSING_CONTENT, f"{at}.content",
-                               f"{'null' if 'content' in message else 'missing'} on a {role} message"))
+        found.append(
+            Violation(
+                MISSING_CONTENT,
+                f"{at}.content",
+                f"{'null' if 'content' in message else 'missing'} on a {role} message",
+            )
+        )
     if content is not None and not isinstance(content, str | list):
         found.append(Violation(CONTENT_TYPE, f"{at}.content", f"a JSON {_json_type(content)}, not a string"))
     if isinstance(content, list) and role != "user":
-        found.append(Violation(CONTENT_PARTS_ROLE, f"{at}.content", f"a list of content parts on a {role} message"))
+        found.append(
+            Violation(CONTENT_PARTS_ROLE, f"{at}.content", f"a list of content parts on a {role} message")
+        )
     if "name" in message and not isinstance(message["name"], str):
         found.append(Violation(NAME_NOT_STRING, f"{at}.name", _json_type(message["name"])))
     for j, call in enumerate(calls if isinstance(calls, list) else []):
@@ -285,7 +348,9 @@ def _message_violations(i: int, message: dict[str, Any]) -> list[Violation]:
         if not isinstance(call.get("id"), str):
             found.append(Violation(TOOL_CALL_SHAPE, f"{where}.id", f"a JSON {_json_type(call.get('id'))}"))
         if not isinstance(function.get("name"), str):
-            found.append(Violation(TOOL_CALL_SHAPE, f"{where}.function.name", _json_type(function.get("name"))))
+            found.append(
+                Violation(TOOL_CALL_SHAPE, f"{where}.function.name", _json_type(function.get("name")))
+            )
         problem = _arguments_problem(function.get("arguments"), "arguments" in function)
         if problem:
             found.append(Violation(TOOL_CALL_ARGUMENTS, f"{where}.function.arguments", problem))
@@ -299,8 +364,14 @@ def _not_function(entry: dict[str, Any]) -> str:
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "boolean", int: "number", float: "number", str: "string", list: "array",
-            dict: "object"}.get(type(value), type(value).__name__)
+    return {
+        bool: "boolean",
+        int: "number",
+        float: "number",
+        str: "string",
+        list: "array",
+        dict: "object",
+    }.get(type(value), type(value).__name__)
 
 
 def _arguments_problem(arguments: Any, present: bool) -> str | None:
@@ -345,10 +416,19 @@ def strict_violations(body: dict[str, Any]) -> list[Violation]:
         if tools is None:
             found.append(Violation(TOOL_CHOICE, "tool_choice", f"{json.dumps(choice)} with no `tools`"))
         elif isinstance(choice, dict):
-            wanted = (choice.get("function") or {}).get("name") if isinstance(choice.get("function"), dict) else None
+            wanted = (
+                (choice.get("function") or {}).get("name")
+                if isinstance(choice.get("function"), dict)
+                else None
+            )
             if wanted not in offered:
-                found.append(Violation(TOOL_CHOICE, "tool_choice.function.name",
-                                       f"{json.dumps(wanted)}, which is not among the offered tools"))
+                found.append(
+                    Violation(
+                        TOOL_CHOICE,
+                        "tool_choice.function.name",
+                        f"{json.dumps(wanted)}, which is not among the offered tools",
+                    )
+                )
     if body.get("stream_options") is not None and not body.get("stream"):
         found.append(Violation(STREAM_OPTIONS, "stream_options", "set on a request that does not stream"))
     return found

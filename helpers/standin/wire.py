@@ -66,7 +66,11 @@ def completion_body(reply: Reply, model: str, request: dict[str, Any], number: i
                 "finish_reason": reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop"),
             }
         ],
-        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        },
     }
 
 
@@ -78,8 +82,13 @@ def stream_events(body: dict[str, Any], include_usage: bool) -> Iterator[str]:
     """Server-sent event data lines that stream `body` as `chat.completion.chunk`s, ending in [DONE]."""
     choice = body["choices"][0]
     message = choice["message"]
-    base = {"id": body["id"], "object": "chat.completion.chunk", "created": body["created"],
-            "model": body["model"], "system_fingerprint": body.get("system_fingerprint")}
+    base = {
+        "id": body["id"],
+        "object": "chat.completion.chunk",
+        "created": body["created"],
+        "model": body["model"],
+        "system_fingerprint": body.get("system_fingerprint"),
+    }
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
         data = dict(base, choices=[{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}])
@@ -91,8 +100,12 @@ def stream_events(body: dict[str, Any], include_usage: bool) -> Iterator[str]:
             yield chunk({"content": piece})
     for index, call in enumerate(message.get("tool_calls") or []):
         # The first delta of a call carries id, type and name; later deltas only argument text.
-        head = {"index": index, "id": call["id"], "type": "function",
-                "function": {"name": call["function"]["name"], "arguments": ""}}
+        head = {
+            "index": index,
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": call["function"]["name"], "arguments": ""},
+        }
         yield chunk({"tool_calls": [head]})
         for piece in _pieces(call["function"]["arguments"]):
             yield chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
@@ -102,7 +115,8 @@ def stream_events(body: dict[str, Any], include_usage: bool) -> Iterator[str]:
     yield "[DONE]"
 
 
-def error_body(message: str, type_: str = "invalid_request_error", param: str | None = None,
-               code: str | None = None) -> dict[str, Any]:
+def error_body(
+    message: str, type_: str = "invalid_request_error", param: str | None = None, code: str | None = None
+) -> dict[str, Any]:
     """An OpenAI-style error body."""
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}

@@ -6,11 +6,13 @@ import re
 
 # Function words, and words every tool-using request shares ("use the tools provided"), carry no
 # evidence that one tool fits better than another.
-STOP = set("""a an the and or of to in on at for from by with about into is are was were be been am i you
+STOP = set(
+    """a an the and or of to in on at for from by with about into is are was were be been am i you
 we my our your it its this that these those what which who how when where why can could would should do
 does did please use using tools tool provided provide me us get gets find give show tell let any some
 all there their them is it's if not no yes then than as up out much many also just like want need know
-s so very will shall may might must has have had being each every other only own same too here""".split())
+s so very will shall may might must has have had being each every other only own same too here""".split()
+)
 
 
 def content_words(text: str) -> set[str]:

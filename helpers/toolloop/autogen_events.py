@@ -53,7 +53,11 @@ def result_text(result: FunctionExecutionResult | str) -> str:
         blocks = json.loads(content)
     except ValueError:
         return content
-    if isinstance(blocks, list) and blocks and all(isinstance(b, dict) and b.get("type") == "text" for b in blocks):
+    if (
+        isinstance(blocks, list)
+        and blocks
+        and all(isinstance(b, dict) and b.get("type") == "text" for b in blocks)
+    ):
         return "\n".join(str(b.get("text", "")) for b in blocks)
     return content
 
@@ -81,5 +85,6 @@ def answered_from_tools(run: TaskResult | Iterable[Any]) -> bool:
     Without reflection Autogen ends the run with a `ToolCallSummaryMessage`: the raw tool output.
     """
     messages = _messages(run)
-    return tool_was_called(messages) and bool(messages) and not isinstance(messages[-1], ToolCallSummaryMessage)
-
+    return (
+        tool_was_called(messages) and bool(messages) and not isinstance(messages[-1], ToolCallSummaryMessage)
+    )

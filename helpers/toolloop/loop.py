@@ -44,8 +44,10 @@ class Tool:
     source: str = "local"
 
     def openai(self) -> dict[str, Any]:
-        return {"type": "function",
-                "function": {"name": self.name, "description": self.description, "parameters": self.parameters}}
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        }
 
 
 def _as_text(value: Any) -> str:
@@ -71,11 +73,14 @@ class McpToolSource(Protocol):
 
     async def list_tools(self) -> list[types.Tool]: ...
 
-    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None,
-                        timeout: float | None = 30.0) -> types.CallToolResult: ...
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any] | None = None, timeout: float | None = 30.0
+    ) -> types.CallToolResult: ...
 
 
-def mcp_tool(connection: McpToolSource, tool: types.Tool, name: str | None = None, timeout: float = 30.0) -> Tool:
+def mcp_tool(
+    connection: McpToolSource, tool: types.Tool, name: str | None = None, timeout: float = 30.0
+) -> Tool:
     """A Tool that calls `tool` (an MCP Tool) on an open McpConnection, optionally under another name."""
     spec = mcp_tool_to_openai(tool, name)["function"]
 
@@ -88,11 +93,16 @@ def mcp_tool(connection: McpToolSource, tool: types.Tool, name: str | None = Non
     return Tool(spec["name"], spec["description"], spec["parameters"], run, f"mcp:{connection.server_name}")
 
 
-async def mcp_tools(connection: McpToolSource, names: Iterable[str] | None = None, timeout: float = 30.0) -> list[Tool]:
+async def mcp_tools(
+    connection: McpToolSource, names: Iterable[str] | None = None, timeout: float = 30.0
+) -> list[Tool]:
     """Tools of an open McpConnection (all, or those in `names`, in the server's order)."""
     wanted = set(names) if names is not None else None
-    return [mcp_tool(connection, t, timeout=timeout) for t in await connection.list_tools()
-            if wanted is None or t.name in wanted]
+    return [
+        mcp_tool(connection, t, timeout=timeout)
+        for t in await connection.list_tools()
+        if wanted is None or t.name in wanted
+    ]
 
 
 class Toolbox:
@@ -105,7 +115,9 @@ class Toolbox:
         self.tools: dict[str, Tool] = {}
         for tool in tools:
             if tool.name in self.tools:
-                raise ValueError(f"two tools are named {tool.name!r}; rename one (see helpers.mcp_client.tool_filter)")
+                raise ValueError(
+                    f"two tools are named {tool.name!r}; rename one (see helpers.mcp_client.tool_filter)"
+                )
             self.tools[tool.name] = tool
 
     @property
@@ -119,41 +131,68 @@ class Toolbox:
         """Run one call; problems come back as (error output, problem kind), never as exceptions."""
         tool = self.tools.get(name)
         if tool is None:
-            return ToolOutput(f"Error: there is no tool named {name!r}. Available tools: "
-                              f"{', '.join(self.names) or 'none'}.", True), "unknown_tool"
+            return ToolOutput(
+                f"Error: there is no tool named {name!r}. Available tools: "
+                f"{', '.join(self.names) or 'none'}.",
+                True,
+            ), "unknown_tool"
         if len(arguments) > self.max_argument_chars:
-            return ToolOutput(f"Error: the arguments for {name} are {len(arguments):,} characters long; the limit is "
-                              f"{self.max_argument_chars:,}. Send one short JSON object that matches this schema: "
-                              f"{json.dumps(tool.parameters)}", True), "bad_arguments"
+            return ToolOutput(
+                f"Error: the arguments for {name} are {len(arguments):,} characters long; the limit is "
+                f"{self.max_argument_chars:,}. Send one short JSON object that matches this schema: "
+                f"{json.dumps(tool.parameters)}",
+                True,
+            ), "bad_arguments"
         try:
             parsed = json.loads(arguments) if arguments and arguments.strip() else {}
         except ValueError as exc:
-            return ToolOutput(f"Error: the arguments for {name} are not valid JSON ({exc}). Send one JSON object "
-                              f"that matches this schema: {json.dumps(tool.parameters)}", True), "bad_json"
+            return ToolOutput(
+                f"Error: the arguments for {name} are not valid JSON ({exc}). Send one JSON object "
+                f"that matches this schema: {json.dumps(tool.parameters)}",
+                True,
+            ), "bad_json"
         if not isinstance(parsed, dict):
-            return ToolOutput(f"Error: the arguments for {name} must be a JSON object, not "
-                              f"{type(parsed).__name__}. Schema: {json.dumps(tool.parameters)}", True), "bad_arguments"
+            return ToolOutput(
+                f"Error: the arguments for {name} must be a JSON object, not "
+                f"{type(parsed).__name__}. Schema: {json.dumps(tool.parameters)}",
+                True,
+            ), "bad_arguments"
         problems = sorted(jsonschema.Draft202012Validator(tool.parameters).iter_errors(parsed), key=str)
         if problems:
-            where = "; ".join(f"{'/'.join(map(str, p.path)) or '(top level)'}: {p.message}" for p in problems[:5])
-            return ToolOutput(f"Error: the arguments for {name} do not match its schema: {where}. "
-                              f"Schema: {json.dumps(tool.parameters)}", True), "bad_arguments"
+            where = "; ".join(
+                f"{'/'.join(map(str, p.path)) or '(top level)'}: {p.message}" for p in problems[:5]
+            )
+            return ToolOutput(
+                f"Error: the arguments for {name} do not match its schema: {where}. "
+                f"Schema: {json.dumps(tool.parameters)}",
+                True,
+            ), "bad_arguments"
         extra = sorted(set(parsed) - set(tool.parameters.get("properties", {})))
-        if extra and tool.source == "local":  # a Python function would raise TypeError on them; say it plainly
-            return ToolOutput(f"Error: {name} has no argument(s) {', '.join(map(repr, extra))}. Its arguments are: "
-                              f"{', '.join(tool.parameters.get('properties', {})) or 'none'}. Schema: "
-                              f"{json.dumps(tool.parameters)}", True), "bad_arguments"
+        if (
+            extra and tool.source == "local"
+        ):  # a Python function would raise TypeError on them; say it plainly
+            return ToolOutput(
+                f"Error: {name} has no argument(s) {', '.join(map(repr, extra))}. Its arguments are: "
+                f"{', '.join(tool.parameters.get('properties', {})) or 'none'}. Schema: "
+                f"{json.dumps(tool.parameters)}",
+                True,
+            ), "bad_arguments"
         try:
             output = await asyncio.wait_for(tool.run(parsed), timeout)
         except TimeoutError:
-            return ToolOutput(f"Error: {name} did not finish within {timeout:g} s and was cancelled. Try "
-                              "again later or with narrower arguments.", True), "timeout"
+            return ToolOutput(
+                f"Error: {name} did not finish within {timeout:g} s and was cancelled. Try "
+                "again later or with narrower arguments.",
+                True,
+            ), "timeout"
         except Exception as exc:
             return ToolOutput(f"Error: {name} failed: {type(exc).__name__}: {exc}", True), "exception"
         return output, ("tool_error" if output.is_error else None)
 
 
-def _client_and_model(backend: Backend | openai.AsyncOpenAI, model: str | None) -> tuple[openai.AsyncOpenAI, str]:
+def _client_and_model(
+    backend: Backend | openai.AsyncOpenAI, model: str | None
+) -> tuple[openai.AsyncOpenAI, str]:
     if isinstance(backend, Backend):
         return backend.async_client, model or backend.model
     if model is None:
@@ -189,9 +228,15 @@ _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 def _is_call_shape(data: Any) -> bool:
     items = data if isinstance(data, list) else [data]
-    return any(isinstance(i, dict) and ("tool_calls" in i or "function" in i
-                                        or ({"name"} <= i.keys() and i.keys() & {"arguments", "parameters"}))
-               for i in items)
+    return any(
+        isinstance(i, dict)
+        and (
+            "tool_calls" in i
+            or "function" in i
+            or ({"name"} <= i.keys() and i.keys() & {"arguments", "parameters"})
+        )
+        for i in items
+    )
 
 
 def _looks_like_text_tool_call(content: str | None) -> bool:
@@ -200,7 +245,7 @@ def _looks_like_text_tool_call(content: str | None) -> bool:
     if '"tool_calls"' in text or any(marker in text for marker in _TEXT_CALL_MARKERS):
         return True
     # the whole text, each ```json fence in it, and the text from its first brace (after a preamble)
-    candidates = [text, *_FENCE.findall(text), text[text.find("{"):] if "{" in text else ""]
+    candidates = [text, *_FENCE.findall(text), text[text.find("{") :] if "{" in text else ""]
     for candidate in candidates:
         candidate = candidate.strip()
         if not candidate.startswith(("{", "[")):
@@ -213,9 +258,18 @@ def _looks_like_text_tool_call(content: str | None) -> bool:
     return False
 
 
-async def run_tool_loop(backend: Backend | openai.AsyncOpenAI, messages: list[dict[str, Any]], toolbox: Toolbox, *, model: str | None = None,
-                        max_turns: int = 8, tool_timeout: float = 30.0, tool_choice: str = "auto",
-                        on_turn: Callable[[Turn], None] | None = None, **request: Any) -> Transcript:
+async def run_tool_loop(
+    backend: Backend | openai.AsyncOpenAI,
+    messages: list[dict[str, Any]],
+    toolbox: Toolbox,
+    *,
+    model: str | None = None,
+    max_turns: int = 8,
+    tool_timeout: float = 30.0,
+    tool_choice: str = "auto",
+    on_turn: Callable[[Turn], None] | None = None,
+    **request: Any,
+) -> Transcript:
     """Run the loop until the model answers without tool calls, or `max_turns` model requests.
 
     Args:
@@ -241,8 +295,11 @@ async def run_tool_loop(backend: Backend | openai.AsyncOpenAI, messages: list[di
         started = time.monotonic()
         try:
             response = await client.chat.completions.create(
-                model=model_id, messages=history, **({"tools": tools, "tool_choice": tool_choice} if tools else {}),
-                **request)
+                model=model_id,
+                messages=history,
+                **({"tools": tools, "tool_choice": tool_choice} if tools else {}),
+                **request,
+            )
         except openai.APIError as exc:
             transcript.stop_reason, transcript.error = "api_error", f"{type(exc).__name__}: {exc}"
             return transcript
@@ -256,8 +313,12 @@ async def run_tool_loop(backend: Backend | openai.AsyncOpenAI, messages: list[di
         if content is not None and not isinstance(content, str):  # a list of parts, from some servers
             content = "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
         usage = getattr(response, "usage", None)
-        turn = Turn(number, content, choice.finish_reason,
-                    usage=usage.model_dump() if hasattr(usage, "model_dump") else None)
+        turn = Turn(
+            number,
+            content,
+            choice.finish_reason,
+            usage=usage.model_dump() if hasattr(usage, "model_dump") else None,
+        )
         transcript.turns.append(turn)
         if not calls:  # no tool_calls: this is the answer, whatever finish_reason says
             turn.seconds = time.monotonic() - started
@@ -265,17 +326,26 @@ async def run_tool_loop(backend: Backend | openai.AsyncOpenAI, messages: list[di
             if not (content or "").strip():
                 transcript.stop_reason = "empty_reply"
             elif _looks_like_text_tool_call(content):
-                transcript.warning = ("The reply's text looks like a tool call written as JSON: the server did not "
-                                      "turn it into tool_calls. On vLLM, start it with --enable-auto-tool-choice and "
-                                      "the model's --tool-call-parser.")
+                transcript.warning = (
+                    "The reply's text looks like a tool call written as JSON: the server did not "
+                    "turn it into tool_calls. On vLLM, start it with --enable-auto-tool-choice and "
+                    "the model's --tool-call-parser."
+                )
             if on_turn:
                 on_turn(turn)
             return transcript
         # Conservative in what we send: `content` is always a string. OpenAI accepts null there, but
         # llama-cpp-python's server answers HTTP 500 to null and to a missing content alike.
-        history.append({"role": "assistant", "content": content or "",
-                        "tool_calls": [{"id": i, "type": "function", "function": {"name": n, "arguments": a}}
-                                       for i, n, a in calls]})
+        history.append(
+            {
+                "role": "assistant",
+                "content": content or "",
+                "tool_calls": [
+                    {"id": i, "type": "function", "function": {"name": n, "arguments": a}}
+                    for i, n, a in calls
+                ],
+            }
+        )
         outcomes = await asyncio.gather(*(_timed(toolbox, n, a, tool_timeout) for _, n, a in calls))
         for (call_id, name, arguments), (output, problem, seconds) in zip(calls, outcomes, strict=True):
             text = output.text
@@ -284,8 +354,10 @@ async def run_tool_loop(backend: Backend | openai.AsyncOpenAI, messages: list[di
             key = (name, _canonical(arguments))
             if asked.get(key, number) < number and problem is None:
                 repeats[key] = repeats.get(key, 1) + 1
-                text += (f"\n\n(Note from the tool loop: you already called {name} with these arguments in turn "
-                         f"{asked[key]} and got this result. Do not call it again; answer from the results you have.)")
+                text += (
+                    f"\n\n(Note from the tool loop: you already called {name} with these arguments in turn "
+                    f"{asked[key]} and got this result. Do not call it again; answer from the results you have.)"
+                )
             asked.setdefault(key, number)
             turn.tool_runs.append(ToolRun(call_id, name, arguments, text, output.is_error, problem, seconds))
             history.append({"role": "tool", "tool_call_id": call_id, "content": text})
@@ -296,8 +368,10 @@ async def run_tool_loop(backend: Backend | openai.AsyncOpenAI, messages: list[di
     transcript.error = f"no answer after {max_turns} model turns; the model kept calling tools"
     if repeats:
         (name, arguments), count = max(repeats.items(), key=lambda item: item[1])
-        transcript.error += (f" (it asked for the same call {count} times: {name}({_short_text(arguments, 120)}), "
-                             "a loop small models fall into; try a larger model or a clearer system message)")
+        transcript.error += (
+            f" (it asked for the same call {count} times: {name}({_short_text(arguments, 120)}), "
+            "a loop small models fall into; try a larger model or a clearer system message)"
+        )
     return transcript
 
 
@@ -316,7 +390,9 @@ def _no_reply(response: Any) -> str:
     """Why a reply without a message is unusable, quoting the endpoint's own error when it sent one."""
     extra = getattr(response, "model_extra", None) or {}
     error = extra.get("error") if isinstance(extra, dict) else None
-    if error is None and getattr(response, "object", None) == "error":  # vLLM's shape: {"object": "error", ...}
+    if (
+        error is None and getattr(response, "object", None) == "error"
+    ):  # vLLM's shape: {"object": "error", ...}
         error = extra or "(no message)"
     if error:
         message = error.get("message", error) if isinstance(error, dict) else error
@@ -325,11 +401,21 @@ def _no_reply(response: Any) -> str:
     return f"the reply has no choices (no message from the model): {_short_text(str(shown), 300)}"
 
 
-async def _timed(toolbox: Toolbox, name: str, arguments: str, timeout: float) -> tuple[ToolOutput, Problem | None, float]:
+async def _timed(
+    toolbox: Toolbox, name: str, arguments: str, timeout: float
+) -> tuple[ToolOutput, Problem | None, float]:
     started = time.monotonic()
     output, problem = await toolbox.execute(name, arguments, timeout)
     return output, problem, time.monotonic() - started
 
 
-__all__ = ["Tool", "ToolOutput", "Toolbox", "local_tool", "mcp_tool", "mcp_tools", "parameters_schema",
-           "run_tool_loop"]
+__all__ = [
+    "Tool",
+    "ToolOutput",
+    "Toolbox",
+    "local_tool",
+    "mcp_tool",
+    "mcp_tools",
+    "parameters_schema",
+    "run_tool_loop",
+]

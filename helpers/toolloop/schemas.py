@@ -39,7 +39,9 @@ def resolve_refs(schema: dict[str, Any]) -> dict[str, Any]:
         return {k: walk(v, seen) for k, v in node.items() if not (root and k in ("$defs", "definitions"))}
 
     resolved = walk(schema, (), root=True)
-    if recursive:  # keep the definitions a remaining $ref points to (under the key it uses), so it stays valid
+    if (
+        recursive
+    ):  # keep the definitions a remaining $ref points to (under the key it uses), so it stays valid
         for key in ("$defs", "definitions"):
             if isinstance(schema.get(key), dict):
                 resolved[key] = {k: walk(v, (k,)) for k, v in schema[key].items()}
@@ -76,5 +78,11 @@ def function_to_openai(fn: Callable[..., Any], name: str | None = None) -> dict[
     from mcp.server.fastmcp.tools import Tool
 
     tool = Tool.from_function(fn, name=name)
-    return {"type": "function", "function": {"name": tool.name, "description": inspect.cleandoc(tool.description or ""),
-                                             "parameters": parameters_schema(tool.parameters)}}
+    return {
+        "type": "function",
+        "function": {
+            "name": tool.name,
+            "description": inspect.cleandoc(tool.description or ""),
+            "parameters": parameters_schema(tool.parameters),
+        },
+    }

@@ -96,15 +96,23 @@ class Transcript:
         return cards_html(self)
 
 
-COLOURS = {"user": "#1565c0", "assistant": "#6a1b9a", "call": "#ef6c00", "result": "#2e7d32",
-           "error": "#c62828", "answer": "#00695c"}
+COLOURS = {
+    "user": "#1565c0",
+    "assistant": "#6a1b9a",
+    "call": "#ef6c00",
+    "result": "#2e7d32",
+    "error": "#c62828",
+    "answer": "#00695c",
+}
 
 
 def _card(kind: str, title: str, body: str) -> str:
     colour = COLOURS[kind]
-    return (f"<div class='workbook-card workbook-{kind}' style='border-left:4px solid {colour};"
-            f"margin:4px 0;padding:4px 8px'><div style='color:{colour};font-weight:bold'>{title}</div>"
-            f"<div style='white-space:pre-wrap'>{body}</div></div>")
+    return (
+        f"<div class='workbook-card workbook-{kind}' style='border-left:4px solid {colour};"
+        f"margin:4px 0;padding:4px 8px'><div style='color:{colour};font-weight:bold'>{title}</div>"
+        f"<div style='white-space:pre-wrap'>{body}</div></div>"
+    )
 
 
 def _pretty(text: str) -> str:
@@ -124,9 +132,14 @@ def _text_of(content: Any) -> str:
     return content or ""
 
 
-def transcript_from_messages(messages: list[dict[str, Any]], final_answer: str | None = None, *,
-                             model: str = "", wire: WireLog | None = None,
-                             finish_reasons: Iterable[str | None] = ()) -> Transcript:
+def transcript_from_messages(
+    messages: list[dict[str, Any]],
+    final_answer: str | None = None,
+    *,
+    model: str = "",
+    wire: WireLog | None = None,
+    finish_reasons: Iterable[str | None] = (),
+) -> Transcript:
     """A Transcript of a conversation held as Chat Completions messages (a loop written by hand).
 
     Args:
@@ -144,18 +157,31 @@ def transcript_from_messages(messages: list[dict[str, Any]], final_answer: str |
     reasons = list(finish_reasons) or [_finish_reason(e.response_body) for e in exchanges]
     for message in (m for m in messages if m.get("role") == "assistant"):
         number = len(transcript.turns) + 1
-        turn = Turn(number, _text_of(message.get("content")) or None,
-                    reasons[number - 1] if number <= len(reasons) else None)
+        turn = Turn(
+            number,
+            _text_of(message.get("content")) or None,
+            reasons[number - 1] if number <= len(reasons) else None,
+        )
         for call in message.get("tool_calls") or []:
             result = results.get(call.get("id"), {})
             text = _text_of(result.get("content")) if result else "(no tool message answered this call)"
             is_error = '"error"' in text[:40] or text.startswith("Error")
-            turn.tool_runs.append(ToolRun(call.get("id", ""), call["function"]["name"], call["function"]["arguments"],
-                                          text, is_error, "tool_error" if is_error else None))
+            turn.tool_runs.append(
+                ToolRun(
+                    call.get("id", ""),
+                    call["function"]["name"],
+                    call["function"]["arguments"],
+                    text,
+                    is_error,
+                    "tool_error" if is_error else None,
+                )
+            )
         transcript.turns.append(turn)
     if final_answer is not None:
         number = len(transcript.turns) + 1
-        transcript.turns.append(Turn(number, final_answer, reasons[number - 1] if number <= len(reasons) else None))
+        transcript.turns.append(
+            Turn(number, final_answer, reasons[number - 1] if number <= len(reasons) else None)
+        )
         transcript.final_answer = final_answer
     else:
         transcript.stop_reason = "turn_limit"
@@ -187,21 +213,33 @@ def cards_html(transcript: Transcript) -> str:
         if turn.content and turn.tool_runs:
             cards.append(_card("assistant", f"Assistant ({timing})", html.escape(turn.content)))
         for run in turn.tool_runs:
-            cards.append(_card("call", f"Tool call · {html.escape(run.name)} ({timing})",
-                               f"<pre>{html.escape(_pretty(run.arguments))}</pre>"))
+            cards.append(
+                _card(
+                    "call",
+                    f"Tool call · {html.escape(run.name)} ({timing})",
+                    f"<pre>{html.escape(_pretty(run.arguments))}</pre>",
+                )
+            )
             title = f"Tool result · {html.escape(run.name)}"
             if run.seconds:
                 title += f" · {run.seconds * 1000:.0f} ms"
             if run.problem:
                 title += f" · {run.problem}"
-            cards.append(_card("error" if run.is_error else "result", title,
-                               f"<pre>{html.escape(_short(_pretty(run.result), 1500))}</pre>"))
+            cards.append(
+                _card(
+                    "error" if run.is_error else "result",
+                    title,
+                    f"<pre>{html.escape(_short(_pretty(run.result), 1500))}</pre>",
+                )
+            )
         if not turn.tool_runs and turn.content == transcript.final_answer:
             cards.append(_card("answer", f"Final answer ({timing})", html.escape(turn.content or "")))
     total = sum(t.seconds for t in transcript.turns)
-    cards.append(f"<div class='workbook-summary' style='color:#555'>Stopped: {html.escape(transcript.explanation)} "
-                 f"({len(transcript.turns)} model turns, {len(transcript.tool_runs)} tool calls, "
-                 f"{_timing(total)} in all, model {html.escape(transcript.model)})</div>")
+    cards.append(
+        f"<div class='workbook-summary' style='color:#555'>Stopped: {html.escape(transcript.explanation)} "
+        f"({len(transcript.turns)} model turns, {len(transcript.tool_runs)} tool calls, "
+        f"{_timing(total)} in all, model {html.escape(transcript.model)})</div>"
+    )
     if transcript.warning:
         cards.append(_card("error", "Warning", html.escape(transcript.warning)))
     return "<div class='workbook-transcript'>" + "".join(cards) + "</div>"

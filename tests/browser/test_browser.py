@@ -30,12 +30,21 @@ ROOT = PROJECT_ROOT
 OUTPUT = ROOT / "build" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
 NOTEBOOK = "01_raw_json_tool_loop.ipynb"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 LAB_SETTINGS = {  # every cell in the DOM (no windowing), and no news or update checks
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                        "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
 }
 
 
@@ -53,10 +62,14 @@ def _wait(condition, timeout: float, what: str, interval: float = 0.25):
 def jupyterlab(tmp_path):
     """A JupyterLab server on a copy of notebook 01: (base URL, token). Stopped with its kernels afterwards."""
     if not CHROMIUM.is_file():
-        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): run scripts/system-deps.sh as root "
-                    "or `apt-get install chromium`")
-    pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed: "
-                        "pip install -r requirements.txt")
+        pytest.skip(
+            "Debian's chromium is not installed (/usr/bin/chromium): run scripts/system-deps.sh as root "
+            "or `apt-get install chromium`"
+        )
+    pytest.importorskip(
+        "playwright.sync_api",
+        reason="Playwright for Python is not installed: pip install -r requirements.txt",
+    )
     psutil = pytest.importorskip("psutil")
     root = tmp_path / "notebooks"
     root.mkdir()
@@ -66,21 +79,43 @@ def jupyterlab(tmp_path):
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
         (settings / name).write_text(json.dumps(values))
     port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTERLAB_SETTINGS_DIR": str(settings),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+    }
     log = (tmp_path / "jupyterlab.log").open("wb")
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly", *(["--allow-root"] if os.geteuid() == 0 else [])],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root, start_new_session=True)
+        [
+            str(Path(sys.executable).parent / "jupyter"),
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=root,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     processes = []
     try:
+
         def ready() -> bool:
             if server.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited ({server.returncode}): {(tmp_path / 'jupyterlab.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"JupyterLab exited ({server.returncode}): {(tmp_path / 'jupyterlab.log').read_text()[-2000:]}"
+                )
             try:
                 return httpx.get(f"{base}/api/status", params={"token": token}, timeout=2).status_code == 200
             except httpx.HTTPError:
@@ -112,7 +147,9 @@ def test_notebook_01_runs_in_jupyterlab_and_shows_the_viewer(jupyterlab):
     OUTPUT.mkdir(parents=True, exist_ok=True)
     screenshot = OUTPUT / "01_raw_json_tool_loop.png"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
             page.set_default_timeout(30_000)

@@ -35,7 +35,6 @@ QUESTION = "What is the weather in Oslo, and what do the billing pod's logs say?
 OUTCOMES: dict[str, dict[str, str]] = {}  # entry -> route -> outcome, for the table
 
 
-
 # --- tools ------------------------------------------------------------------------------------
 
 RAN: list[str] = []
@@ -70,12 +69,17 @@ def print_table() -> None:
     if not OUTCOMES:
         return
     routes = ["loop/openai", "loop/azure", "autogen"]
-    rows = [[name, ENTRIES[name]["category"], *(OUTCOMES[name].get(r, "-") for r in routes)] for name in ENTRIES
-            if name in OUTCOMES]
+    rows = [
+        [name, ENTRIES[name]["category"], *(OUTCOMES[name].get(r, "-") for r in routes)]
+        for name in ENTRIES
+        if name in OUTCOMES
+    ]
     header = ["entry", "category", *routes]
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    print(f"\n\nBad model output: {len(ENTRIES)} corpus entries, {len(set(e['category'] for e in ENTRIES.values()))} "
-          "categories")
+    print(
+        f"\n\nBad model output: {len(ENTRIES)} corpus entries, {len(set(e['category'] for e in ENTRIES.values()))} "
+        "categories"
+    )
     for row in [header, ["-" * w for w in widths], *rows]:
         print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
 
@@ -86,9 +90,13 @@ def client_options(entry: dict[str, Any]) -> dict[str, Any]:
 
 def make_client(endpoint: ScriptedStandIn, route: str, entry: dict[str, Any]) -> openai.AsyncOpenAI:
     if route == "azure":
-        return openai.AsyncAzureOpenAI(azure_endpoint=endpoint.url, azure_deployment=DEFAULT_DEPLOYMENT,
-                                       api_version=AZURE_API_VERSION, api_key=endpoint.api_key,
-                                       **client_options(entry))
+        return openai.AsyncAzureOpenAI(
+            azure_endpoint=endpoint.url,
+            azure_deployment=DEFAULT_DEPLOYMENT,
+            api_version=AZURE_API_VERSION,
+            api_key=endpoint.api_key,
+            **client_options(entry),
+        )
     return openai.AsyncOpenAI(base_url=endpoint.base_url, api_key=endpoint.api_key, **client_options(entry))
 
 
@@ -121,8 +129,16 @@ async def test_tool_loop(endpoint: ScriptedStandIn, name: str, route: str) -> No
     messages = [{"role": "system", "content": "Use the tools."}, {"role": "user", "content": QUESTION}]
     try:
         transcript = await asyncio.wait_for(  # no hang
-            run_tool_loop(client, messages, Toolbox([local_tool(get_weather), local_tool(get_pod_logs)]),
-                          model=model, max_turns=MAX_TURNS, tool_timeout=5), GUARD)
+            run_tool_loop(
+                client,
+                messages,
+                Toolbox([local_tool(get_weather), local_tool(get_pod_logs)]),
+                model=model,
+                max_turns=MAX_TURNS,
+                tool_timeout=5,
+            ),
+            GUARD,
+        )
     finally:
         await client.close()
     OUTCOMES.setdefault(name, {})[f"loop/{route}"] = describe(transcript)
@@ -145,7 +161,12 @@ async def test_tool_loop(endpoint: ScriptedStandIn, name: str, route: str) -> No
         follow_up = log[1] if len(log) > 1 else None
         assert follow_up is not None, "the loop did not send the tool results back"
         answered = [m["tool_call_id"] for m in tool_messages(follow_up)]
-        asked = [c["id"] for m in follow_up["messages"] if m["role"] == "assistant" for c in m.get("tool_calls") or []]
+        asked = [
+            c["id"]
+            for m in follow_up["messages"]
+            if m["role"] == "assistant"
+            for c in m.get("tool_calls") or []
+        ]
         assert answered == asked and all(asked)  # one tool message per call, ids the endpoint accepted
         for run, message in zip(first_turn.tool_runs, tool_messages(follow_up), strict=True):
             if run.problem:
@@ -154,7 +175,9 @@ async def test_tool_loop(endpoint: ScriptedStandIn, name: str, route: str) -> No
         assert expect["tool_message"] in tool_messages(log[1])[0]["content"]
     if "later_tool_message" in expect:
         assert any(expect["later_tool_message"] in m["content"] for m in tool_messages(log[-1]))
-    if expect.get("unique_ids"):  # unique within each reply (a later reply may reuse "call_0": it is answered first)
+    if expect.get(
+        "unique_ids"
+    ):  # unique within each reply (a later reply may reuse "call_0": it is answered first)
         for message in log[-1]["messages"]:
             ids = [c["id"] for c in message.get("tool_calls") or []]
             assert len(ids) == len(set(ids)) and all(ids)
@@ -187,12 +210,28 @@ def autogen_agent(endpoint: ScriptedStandIn, entry: dict[str, Any]):
     from autogen_core.models import ModelFamily
     from autogen_ext.models.openai import OpenAIChatCompletionClient
 
-    model_info = {"vision": False, "function_calling": True, "json_output": True, "family": ModelFamily.UNKNOWN,
-                  "structured_output": True, "multiple_system_messages": True}
-    client = OpenAIChatCompletionClient(base_url=endpoint.base_url, api_key=endpoint.api_key, model=MODEL,
-                                        model_info=model_info, **client_options(entry))
-    agent = AssistantAgent(name="assistant", model_client=client, tools=[get_weather, get_pod_logs],
-                           system_message="Use the tools.", reflect_on_tool_use=True)
+    model_info = {
+        "vision": False,
+        "function_calling": True,
+        "json_output": True,
+        "family": ModelFamily.UNKNOWN,
+        "structured_output": True,
+        "multiple_system_messages": True,
+    }
+    client = OpenAIChatCompletionClient(
+        base_url=endpoint.base_url,
+        api_key=endpoint.api_key,
+        model=MODEL,
+        model_info=model_info,
+        **client_options(entry),
+    )
+    agent = AssistantAgent(
+        name="assistant",
+        model_client=client,
+        tools=[get_weather, get_pod_logs],
+        system_message="Use the tools.",
+        reflect_on_tool_use=True,
+    )
     return agent, client
 
 

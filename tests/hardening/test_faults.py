@@ -37,14 +37,18 @@ POD = {"namespace": "default", "pod_name": "billing-service-v1-abcdef", "contain
 GUARD = 20  # seconds: a step that takes longer has hung
 
 
-
 def completion(content: str | None = None, calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": content}
     if calls:
         message["tool_calls"] = calls
-    return {"id": "chatcmpl-faults", "object": "chat.completion", "created": 1760000000, "model": "recorded",
-            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+    return {
+        "id": "chatcmpl-faults",
+        "object": "chat.completion",
+        "created": 1760000000,
+        "model": "recorded",
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
 
 
 def call(name: str, arguments: dict[str, Any], call_id: str) -> dict[str, Any]:
@@ -87,15 +91,29 @@ def assert_gone(pids: list[int], timeout: float = 5.0) -> None:
 
 async def loop_with_a_kill(endpoint: ScriptedStandIn, connection: McpConnection, kill) -> Any:
     """Turn 1 calls the logs tool; the server is killed; turn 2 calls it again; turn 3 answers."""
-    endpoint.load([{"body": completion(None, [call("get_kubernetes_pod_logs", POD, "c1")])},
-                   {"body": completion(None, [call("get_kubernetes_pod_logs", POD, "c2")])},
-                   {"body": completion("The server went away; here is what I had.")}])
-    client = openai.AsyncOpenAI(base_url=endpoint.base_url, api_key=endpoint.api_key, max_retries=0, timeout=10)
+    endpoint.load(
+        [
+            {"body": completion(None, [call("get_kubernetes_pod_logs", POD, "c1")])},
+            {"body": completion(None, [call("get_kubernetes_pod_logs", POD, "c2")])},
+            {"body": completion("The server went away; here is what I had.")},
+        ]
+    )
+    client = openai.AsyncOpenAI(
+        base_url=endpoint.base_url, api_key=endpoint.api_key, max_retries=0, timeout=10
+    )
     toolbox = Toolbox(await mcp_tools(connection, ["get_kubernetes_pod_logs"]))
     try:
-        return await asyncio.wait_for(run_tool_loop(
-            client, [{"role": "user", "content": "Why does istio-proxy fail?"}], toolbox, model="standin-faults",
-            tool_timeout=10, on_turn=lambda turn: kill() if turn.number == 1 else None), GUARD)
+        return await asyncio.wait_for(
+            run_tool_loop(
+                client,
+                [{"role": "user", "content": "Why does istio-proxy fail?"}],
+                toolbox,
+                model="standin-faults",
+                tool_timeout=10,
+                on_turn=lambda turn: kill() if turn.number == 1 else None,
+            ),
+            GUARD,
+        )
     finally:
         await client.close()
 
@@ -156,6 +174,7 @@ async def test_stdio_server_killed_mid_loop_then_reconnect(endpoint: ScriptedSta
 
 # --- no orphans when a notebook's kernel stops --------------------------------------------------
 
+
 def kernel_cells(start: str) -> list[str]:
     return [
         "import json, os, psutil\n"
@@ -189,15 +208,23 @@ def run_and_check_orphans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start
 @pytest.mark.notebook
 def test_no_orphan_servers_after_the_kernel_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A kernel that started a stdio and an HTTP server and never closed them leaves no process behind."""
-    run_and_check_orphans(tmp_path, monkeypatch, (
-        "stdio = await McpConnection.stdio('helpers.servers.cluster')\n"
-        "http = start_server('helpers.servers.knowledge_base', 'streamable-http')\n"
-        "await stdio.call_tool('get_kubernetes_pod_logs', "
-        "{'namespace': 'default', 'pod_name': 'billing-service-v1-abcdef', 'container_name': 'istio-proxy'})"), 2)
+    run_and_check_orphans(
+        tmp_path,
+        monkeypatch,
+        (
+            "stdio = await McpConnection.stdio('helpers.servers.cluster')\n"
+            "http = start_server('helpers.servers.knowledge_base', 'streamable-http')\n"
+            "await stdio.call_tool('get_kubernetes_pod_logs', "
+            "{'namespace': 'default', 'pod_name': 'billing-service-v1-abcdef', 'container_name': 'istio-proxy'})"
+        ),
+        2,
+    )
 
 
 @pytest.mark.notebook
-def test_no_orphan_time_server_after_the_kernel_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_orphan_time_server_after_the_kernel_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """mcp-proxy runs in its own session (out of reach of Ctrl-C); die_with_parent still ends it with the kernel."""
     run_and_check_orphans(tmp_path, monkeypatch, "time_server = start_time_server()", 2)
 
@@ -208,17 +235,37 @@ def test_no_orphan_time_server_after_the_kernel_stops(tmp_path: Path, monkeypatc
 @pytest.mark.anyio
 async def test_slow_mcp_tool_is_cancelled_and_the_session_lives_on(endpoint: ScriptedStandIn) -> None:
     connection = await asyncio.wait_for(
-        McpConnection.stdio("tests.support.slow_mcp_server", env={"PYTHONPATH": f"{ROOT}:{TESTS.parent / 'guard'}"}), GUARD)
+        McpConnection.stdio(
+            "tests.support.slow_mcp_server", env={"PYTHONPATH": f"{ROOT}:{TESTS.parent / 'guard'}"}
+        ),
+        GUARD,
+    )
     try:
-        endpoint.load([{"body": completion(None, [call("nap", {"seconds": 30}, "slow"),
-                                                  call("nap", {"seconds": 0}, "quick")])},
-                       {"body": completion("The slow one timed out.")}])
-        client = openai.AsyncOpenAI(base_url=endpoint.base_url, api_key=endpoint.api_key, max_retries=0, timeout=10)
+        endpoint.load(
+            [
+                {
+                    "body": completion(
+                        None, [call("nap", {"seconds": 30}, "slow"), call("nap", {"seconds": 0}, "quick")]
+                    )
+                },
+                {"body": completion("The slow one timed out.")},
+            ]
+        )
+        client = openai.AsyncOpenAI(
+            base_url=endpoint.base_url, api_key=endpoint.api_key, max_retries=0, timeout=10
+        )
         started = time.monotonic()
         try:
-            transcript = await asyncio.wait_for(run_tool_loop(
-                client, [{"role": "user", "content": "Nap."}], Toolbox(await mcp_tools(connection)),
-                model="standin-faults", tool_timeout=0.5), GUARD)
+            transcript = await asyncio.wait_for(
+                run_tool_loop(
+                    client,
+                    [{"role": "user", "content": "Nap."}],
+                    Toolbox(await mcp_tools(connection)),
+                    model="standin-faults",
+                    tool_timeout=0.5,
+                ),
+                GUARD,
+            )
         finally:
             await client.close()
         assert time.monotonic() - started < 5
@@ -227,7 +274,8 @@ async def test_slow_mcp_tool_is_cancelled_and_the_session_lives_on(endpoint: Scr
         assert quick.problem is None and quick.result == "slept 0 s"
         assert tool_messages(endpoint.requests_log[1]) == [
             "Error: nap did not finish within 0.5 s and was cancelled. Try again later or with narrower arguments.",
-            "slept 0 s"]
+            "slept 0 s",
+        ]
         assert transcript.stop_reason == "answered" and transcript.final_answer == "The slow one timed out."
         # the session survived the cancelled call
         result = await asyncio.wait_for(connection.call_tool("nap", {"seconds": 0}), GUARD)
@@ -247,8 +295,12 @@ async def loop_on(standin: StandIn, **client_options: Any) -> tuple[Any, float]:
     client = openai.AsyncOpenAI(base_url=standin.base_url, api_key=standin.api_key, **client_options)
     started = time.monotonic()
     try:
-        transcript = await asyncio.wait_for(run_tool_loop(
-            client, [{"role": "user", "content": "Hello"}], Toolbox([]), model=standin.model_ids[0]), GUARD)
+        transcript = await asyncio.wait_for(
+            run_tool_loop(
+                client, [{"role": "user", "content": "Hello"}], Toolbox([]), model=standin.model_ids[0]
+            ),
+            GUARD,
+        )
     finally:
         await client.close()
     return transcript, time.monotonic() - started
@@ -264,11 +316,13 @@ async def test_429_is_retried_after_retry_after_then_answers(standin: StandIn) -
     assert 0.4 <= elapsed < 5  # the SDK waited Retry-After (0.2 s) before each retry
 
 
-@pytest.mark.parametrize("status, error", [(429, "RateLimitError"), (500, "InternalServerError"),
-                                           (503, "InternalServerError")])
+@pytest.mark.parametrize(
+    "status, error", [(429, "RateLimitError"), (500, "InternalServerError"), (503, "InternalServerError")]
+)
 @pytest.mark.anyio
-async def test_persistent_errors_are_retried_a_bounded_number_of_times(standin: StandIn, status: int,
-                                                                       error: str) -> None:
+async def test_persistent_errors_are_retried_a_bounded_number_of_times(
+    standin: StandIn, status: int, error: str
+) -> None:
     standin.inject("status", times=50, status=status)
     transcript, elapsed = await loop_on(standin, max_retries=2, timeout=10)
     assert transcript.stop_reason == "api_error" and transcript.error.startswith(error)

@@ -28,9 +28,14 @@ pytestmark = pytest.mark.notebook
 
 ROOT = PROJECT_ROOT
 NOTEBOOKS = ROOT / "notebooks"
-RUNS = [("00_setup.ipynb", {}), ("01_raw_json_tool_loop.ipynb", {}), ("02_mcp_server_and_client.ipynb", {}),
-        ("03_azure_openai_kb_stdio.ipynb", {"AUTH": "managed_identity"}), ("04_autogen_kaito_time.ipynb", {}),
-        ("05_mcp_server_configs.ipynb", {})]
+RUNS = [
+    ("00_setup.ipynb", {}),
+    ("01_raw_json_tool_loop.ipynb", {}),
+    ("02_mcp_server_and_client.ipynb", {}),
+    ("03_azure_openai_kb_stdio.ipynb", {"AUTH": "managed_identity"}),
+    ("04_autogen_kaito_time.ipynb", {}),
+    ("05_mcp_server_configs.ipynb", {}),
+]
 PLANTED = {  # values a careless cell would print; none may appear anywhere
     "OPENAI_API_KEY": "sk-planted-" + secrets.token_urlsafe(24),
     "AZURE_OPENAI_API_KEY": "planted-azure-" + secrets.token_hex(16),
@@ -45,8 +50,21 @@ PATTERNS = {
     "bearer token": re.compile(r"Bearer\s+(?!<redacted>)[A-Za-z0-9_.~+/-]{16,}"),
     "identity header": re.compile(r"IDENTITY_HEADER\s*[=:]\s*['\"]?[A-Za-z0-9-]{8,}"),
 }
-TEXT_SUFFIXES = {".ipynb", ".log", ".txt", ".json", ".jsonl", ".html", ".md", ".csv", ".yaml", ".yml", ".out", ".err",
-                 ""}
+TEXT_SUFFIXES = {
+    ".ipynb",
+    ".log",
+    ".txt",
+    ".json",
+    ".jsonl",
+    ".html",
+    ".md",
+    ".csv",
+    ".yaml",
+    ".yml",
+    ".out",
+    ".err",
+    "",
+}
 
 
 def stored_weather_token() -> str | None:
@@ -69,8 +87,15 @@ def notebook_outputs(text: str) -> str:
 
 
 def files_under(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if p.is_file() and p.suffix in TEXT_SUFFIXES | {".sqlite3"}
-            and p.stat().st_size < 20_000_000] if folder.is_dir() else []
+    return (
+        [
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and p.suffix in TEXT_SUFFIXES | {".sqlite3"} and p.stat().st_size < 20_000_000
+        ]
+        if folder.is_dir()
+        else []
+    )
 
 
 def test_no_secret_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,8 +127,13 @@ def test_no_secret_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         if path.suffix == ".sqlite3":
             continue  # binary: only the literal values above
         shown = notebook_outputs(text) if path.suffix == ".ipynb" else text
-        hits += [f"{what} ({m.group()[:14]}…) in {path}" for what, pattern in PATTERNS.items()
-                 for m in pattern.finditer(shown)]
-    print(f"\nsecret hygiene: searched {len(searched)} files ({len(logs)} in the run's temp folder) for "
-          f"{len(values)} values and {len(PATTERNS)} patterns: {len(hits)} hits")
+        hits += [
+            f"{what} ({m.group()[:14]}…) in {path}"
+            for what, pattern in PATTERNS.items()
+            for m in pattern.finditer(shown)
+        ]
+    print(
+        f"\nsecret hygiene: searched {len(searched)} files ({len(logs)} in the run's temp folder) for "
+        f"{len(values)} values and {len(PATTERNS)} patterns: {len(hits)} hits"
+    )
     assert not hits, "\n".join(hits)

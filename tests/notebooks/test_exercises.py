@@ -29,11 +29,15 @@ def _code(cells):
 
 def test_regenerating_gives_the_committed_files(tmp_path):
     fresh = _script("make_exercises").build(ROOT / "notebooks", tmp_path)
-    assert [p.name for p in fresh] == [p.name for p in EXERCISES] == ["01_raw_json_tool_loop.ipynb",
-                                                                       "02_mcp_server_and_client.ipynb"]
+    assert (
+        [p.name for p in fresh]
+        == [p.name for p in EXERCISES]
+        == ["01_raw_json_tool_loop.ipynb", "02_mcp_server_and_client.ipynb"]
+    )
     for path in fresh:
-        assert path.read_bytes() == (ROOT / "notebooks" / "exercises" / path.name).read_bytes(), \
+        assert path.read_bytes() == (ROOT / "notebooks" / "exercises" / path.name).read_bytes(), (
             f"{path.name} is out of date: run .venv/bin/python scripts/make_exercises.py"
+        )
 
 
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.stem)
@@ -48,11 +52,15 @@ def test_each_stub_is_followed_by_the_solutions_check(path: Path):
         answer = by_id[stub.metadata["solution_cell"]]
         assert "solution" in answer.metadata.get("tags", []) and answer.metadata.get("exercise")
         assert "# YOUR CODE HERE" in stub.source and "NotImplementedError" in stub.source
-        assert exercise.cells[index - 1].cell_type == "markdown" and answer.metadata["exercise"] in \
-            exercise.cells[index - 1].source
-        check = next(c for c in exercise.cells[index + 1:] if "exercise-check" in c.metadata.get("tags", []))
-        solution_after = solution.cells[solution.cells.index(answer) + 1:]
-        assert check.source == next(c.source for c in solution_after if c.cell_type == "code" and "assert" in c.source)
+        assert (
+            exercise.cells[index - 1].cell_type == "markdown"
+            and answer.metadata["exercise"] in exercise.cells[index - 1].source
+        )
+        check = next(c for c in exercise.cells[index + 1 :] if "exercise-check" in c.metadata.get("tags", []))
+        solution_after = solution.cells[solution.cells.index(answer) + 1 :]
+        assert check.source == next(
+            c.source for c in solution_after if c.cell_type == "code" and "assert" in c.source
+        )
         assert check.source == by_id[check["id"]].source  # verbatim, same cell
 
 
@@ -63,8 +71,10 @@ def test_putting_the_solutions_back_gives_the_full_edition(path: Path):
     exercise = nbformat.read(str(path), as_version=4)
     solution = nbformat.read(str(ROOT / "notebooks" / path.name), as_version=4)
     by_id = {c["id"]: c for c in solution.cells}
-    restored = [by_id[c.metadata["solution_cell"]] if "exercise" in c.metadata.get("tags", []) else c
-                for c in exercise.cells]
+    restored = [
+        by_id[c.metadata["solution_cell"]] if "exercise" in c.metadata.get("tags", []) else c
+        for c in exercise.cells
+    ]
     assert _code(restored) == _code(solution.cells)
 
 
@@ -80,6 +90,9 @@ def test_exercises_follow_the_notebook_contract(path: Path):
 
 def test_stub_keeps_signatures_docstrings_and_other_statements():
     stub = _script("make_exercises").stub_source(
-        'import json\n\n\n@decorator\ndef f(a, b=1):\n    """Doc."""\n    return a + b\n\n\nprint(f(1))')
-    assert stub == ('import json\n\n\n@decorator\ndef f(a, b=1):\n    """Doc."""\n    # YOUR CODE HERE\n'
-                    '    raise NotImplementedError("write f, then run the check cell below")\n\n\nprint(f(1))')
+        'import json\n\n\n@decorator\ndef f(a, b=1):\n    """Doc."""\n    return a + b\n\n\nprint(f(1))'
+    )
+    assert stub == (
+        'import json\n\n\n@decorator\ndef f(a, b=1):\n    """Doc."""\n    # YOUR CODE HERE\n'
+        '    raise NotImplementedError("write f, then run the check cell below")\n\n\nprint(f(1))'
+    )

@@ -56,7 +56,9 @@ def test_every_notebook_links_its_neighbours_and_the_tour_lists_them(copy):
         navs = [c for c in nb.cells if "navigation" in c.metadata.get("tags", [])]
         assert len(navs) == 1 and nb.cells[-1] is navs[0] and navs[0]["id"] == "navigation"
         links = re.findall(r"\]\(([^)]+\.ipynb)\)", navs[0].source)
-        expected = [p.name for p in paths[max(index - 1, 0):index]] + [p.name for p in paths[index + 1:index + 2]]
+        expected = [p.name for p in paths[max(index - 1, 0) : index]] + [
+            p.name for p in paths[index + 1 : index + 2]
+        ]
         assert links == expected, path.name
         assert all((copy / "notebooks" / link).is_file() for link in links)
         title = navigation.read_title(path)

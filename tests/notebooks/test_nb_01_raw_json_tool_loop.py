@@ -9,8 +9,11 @@ pytestmark = pytest.mark.notebook
 
 def test_raw_loop_reproduces_the_seed(run_notebook):
     records = run_notebook("01_raw_json_tool_loop.ipynb").records
-    assert records["tool_calls"] == ["get_kubernetes_pod_logs", "get_kubernetes_pod_memory_data",
-                                     "get_kubernetes_pod_cpu_data"]
+    assert records["tool_calls"] == [
+        "get_kubernetes_pod_logs",
+        "get_kubernetes_pod_memory_data",
+        "get_kubernetes_pod_cpu_data",
+    ]
     assert records["turns"] == 4
     assert records["http_requests"] == 4  # one chat request per turn, nothing else
     answer = records["final_answer"].lower()

@@ -15,7 +15,9 @@ NOTEBOOK = "03_azure_openai_kb_stdio.ipynb"
 MODES = {"key": "api-key", "managed_identity": "bearer"}
 # The stand-in's key is "standin-" + token_urlsafe(18) (24 characters); "standin-deployment" is not one
 STANDIN_KEY = re.compile(r"standin-[A-Za-z0-9_-]{24}(?![A-Za-z0-9_-])")
-TOKEN_TEXT = re.compile(r"Bearer\s+[A-Za-z0-9_.-]{16,}|eyJ[A-Za-z0-9_-]{8,}\.|access_token|IDENTITY_HEADER\s*=")
+TOKEN_TEXT = re.compile(
+    r"Bearer\s+[A-Za-z0-9_.-]{16,}|eyJ[A-Za-z0-9_-]{8,}\.|access_token|IDENTITY_HEADER\s*="
+)
 
 
 def vacation_figure() -> str:

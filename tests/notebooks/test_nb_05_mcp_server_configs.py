@@ -39,12 +39,23 @@ def test_records_selection_namespaces_and_auth(run) -> None:
     records = run.records
     assert records["standin"] is True
     assert records["selected_tools"] == {
-        "Temperature Recommendations": ["get_weather", "get_weather_by_datetime_range", AGGREGATE_READINGS_TOOL]}
+        "Temperature Recommendations": [
+            "get_weather",
+            "get_weather_by_datetime_range",
+            AGGREGATE_READINGS_TOOL,
+        ]
+    }
     assert records["unmatched_patterns"] == {"weather_mcp": ["get_wether_by_datetime_range"]}
     assert records["namespace_denied"] is True
     assert records["unauthorized_without_token"] is True
     assert sorted(records["collision_names"]) == sorted(
-        ["weather_mcp__get_weather", "weather_eu__get_weather", "get_weather_by_datetime_range", AGGREGATE_READINGS_TOOL])
+        [
+            "weather_mcp__get_weather",
+            "weather_eu__get_weather",
+            "get_weather_by_datetime_range",
+            AGGREGATE_READINGS_TOOL,
+        ]
+    )
 
 
 def test_agent_took_both_tool_paths(run) -> None:
@@ -70,7 +81,9 @@ def test_secret_never_shown(run) -> None:
     records = run.records
     assert records["secret_leaked"] is False
     token = _stored_token()
-    assert hashlib.sha256(token.encode()).hexdigest() == records["token_sha256"], "store holds another run's token"
+    assert hashlib.sha256(token.encode()).hexdigest() == records["token_sha256"], (
+        "store holds another run's token"
+    )
     text = run.outputs_text()
     assert token not in text
     assert token[:12] not in text  # not even a prefix

@@ -23,14 +23,20 @@ def test_notebook_contract(path: Path):
     nb = nbformat.read(str(path), as_version=4)
     number = path.name[:2]
     first = nb.cells[0]
-    assert first.cell_type == "markdown" and first.source.startswith(f"# {number} · "), "title cell 'NN · Title'"
+    assert first.cell_type == "markdown" and first.source.startswith(f"# {number} · "), (
+        "title cell 'NN · Title'"
+    )
     assert "Time:" in first.source and "scenario" in first.source.lower()
     parameters = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(parameters) == 1, "exactly one cell tagged parameters"
     for name, default in (("BACKEND", '"standin"'), ("BASE_URL", '""'), ("MODEL", '""')):
-        assert re.search(rf"^{name} = {re.escape(default)}", parameters[0].source, re.M), f"{name} = {default}"
+        assert re.search(rf"^{name} = {re.escape(default)}", parameters[0].source, re.M), (
+            f"{name} = {default}"
+        )
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "committed without outputs"
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), (
+        "committed without outputs"
+    )
     for cell in code:
         assert "%pip" not in cell.source and "sys.path" not in cell.source and "import *" not in cell.source
     assert "record(" in code[-1].source, "the last cell records checkpoint values"

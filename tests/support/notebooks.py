@@ -33,7 +33,11 @@ class NotebookRun:
         found = []
         for cell in self.nb.cells:
             for output in cell.get("outputs", []):
-                text = output.get("data", {}).get("text/plain", "") if output.get("output_type") == "display_data" else ""
+                text = (
+                    output.get("data", {}).get("text/plain", "")
+                    if output.get("output_type") == "display_data"
+                    else ""
+                )
                 if text.startswith("Failed as expected ("):
                     found.append((text[len("Failed as expected (") : text.index(")")], text))
         return found
@@ -43,10 +47,23 @@ class NotebookRun:
         return [o for c in self.nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
 
 
-def execute(source: Path, output: Path, parameters: dict[str, Any] | None = None, *, cwd: Path = NOTEBOOKS,
-            timeout: int = 300) -> NotebookRun:
+def execute(
+    source: Path,
+    output: Path,
+    parameters: dict[str, Any] | None = None,
+    *,
+    cwd: Path = NOTEBOOKS,
+    timeout: int = 300,
+) -> NotebookRun:
     """Execute `source` into `output` with papermill; any error output fails the run (papermill's rule)."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(str(source), str(output), parameters=parameters or {}, cwd=str(cwd),
-                               kernel_name="python3", progress_bar=False, execution_timeout=timeout)
+    papermill.execute_notebook(
+        str(source),
+        str(output),
+        parameters=parameters or {},
+        cwd=str(cwd),
+        kernel_name="python3",
+        progress_bar=False,
+        execution_timeout=timeout,
+    )
     return NotebookRun(output)

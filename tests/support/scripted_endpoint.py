@@ -44,8 +44,15 @@ class ScriptedStandIn(StandIn):
             self.last_auth = auth
             self.requests_log.append(json.loads(json.dumps(body)))
         if turn >= len(self.script) and not self.repeat:
-            return JSONResponse({"error": {"message": f"the script has no reply for turn {turn + 1}",
-                                           "type": "script_exhausted"}}, status_code=418)
+            return JSONResponse(
+                {
+                    "error": {
+                        "message": f"the script has no reply for turn {turn + 1}",
+                        "type": "script_exhausted",
+                    }
+                },
+                status_code=418,
+            )
         index = min(turn, len(self.script) - 1)
         self.served.append(index)
         step = self.script[index]
@@ -53,5 +60,7 @@ class ScriptedStandIn(StandIn):
             await asyncio.sleep(step["delay_s"])
         status = step.get("status", 200)
         if "raw" in step:
-            return Response(step["raw"], status_code=status, media_type=step.get("content_type", "text/plain"))
+            return Response(
+                step["raw"], status_code=status, media_type=step.get("content_type", "text/plain")
+            )
         return JSONResponse(step.get("body", {}), status_code=status)

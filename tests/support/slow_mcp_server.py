@@ -1,6 +1,6 @@
 """A tiny MCP server with a tool that takes as long as it is told, for timeout tests (stdio only).
 
-    python -m tests.support.slow_mcp_server      (with the project root on PYTHONPATH)
+python -m tests.support.slow_mcp_server      (with the project root on PYTHONPATH)
 """
 
 from __future__ import annotations

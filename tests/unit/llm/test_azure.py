@@ -22,8 +22,10 @@ from helpers.llm.backends import connect
 from helpers.redact import fingerprint, leaked_secrets
 from helpers.settings import setting
 
-READY = {"AZURE_OPENAI_ENDPOINT": "https://my-resource.openai.azure.com/",
-         "AZURE_OPENAI_DEPLOYMENT_NAME": "gpt-4o-mini"}
+READY = {
+    "AZURE_OPENAI_ENDPOINT": "https://my-resource.openai.azure.com/",
+    "AZURE_OPENAI_DEPLOYMENT_NAME": "gpt-4o-mini",
+}
 HELLO = [{"role": "user", "content": "Hello"}]
 
 
@@ -66,7 +68,10 @@ def test_managed_identity_token_is_fetched_once_and_reused():
 def test_empty_environment_names_every_missing_variable():
     key_problems = validate_azure_environment("key", environ={})
     assert [p.split(" ", 1)[0] for p in key_problems] == [
-        "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_DEPLOYMENT_NAME", "AZURE_OPENAI_API_KEY"]
+        "AZURE_OPENAI_ENDPOINT",
+        "AZURE_OPENAI_DEPLOYMENT_NAME",
+        "AZURE_OPENAI_API_KEY",
+    ]
     assert "Keys and Endpoint" in key_problems[0] and "Deployments" in key_problems[1]
     assert "AUTH='managed_identity'" in key_problems[2]
     mi_problems = validate_azure_environment("managed_identity", environ={})
@@ -76,17 +81,26 @@ def test_empty_environment_names_every_missing_variable():
 def test_ready_settings_have_no_problems():
     assert validate_azure_environment("managed_identity", environ=READY) == []
     assert validate_azure_environment("key", environ={**READY, "AZURE_OPENAI_API_KEY": "k" * 32}) == []
-    assert validate_azure_environment(None, environ={**READY, "AZURE_OPENAI_API_VERSION": "2025-01-01-preview"}) == []
+    assert (
+        validate_azure_environment(None, environ={**READY, "AZURE_OPENAI_API_VERSION": "2025-01-01-preview"})
+        == []
+    )
 
 
-@pytest.mark.parametrize("changes, fragment", [
-    ({"AZURE_OPENAI_ENDPOINT": "my-resource.openai.azure.com"}, "must start with https://"),
-    ({"AZURE_OPENAI_ENDPOINT": "https://r.openai.azure.com/openai/deployments/x/chat/completions"}, "resource URL only"),
-    ({"AZURE_OPENAI_DEPLOYMENT_NAME": "gpt 4o/mini"}, "spaces or slashes"),
-    ({"AZURE_OPENAI_API_VERSION": "v1"}, "is not a version"),
-    ({"AZURE_OPENAI_API_KEY": '"abc"'}, "quotes around it"),
-    ({"AZURE_CLIENT_SECRET": "s", "AZURE_CLIENT_ID": "c"}, "AZURE_TENANT_ID is missing"),
-])
+@pytest.mark.parametrize(
+    "changes, fragment",
+    [
+        ({"AZURE_OPENAI_ENDPOINT": "my-resource.openai.azure.com"}, "must start with https://"),
+        (
+            {"AZURE_OPENAI_ENDPOINT": "https://r.openai.azure.com/openai/deployments/x/chat/completions"},
+            "resource URL only",
+        ),
+        ({"AZURE_OPENAI_DEPLOYMENT_NAME": "gpt 4o/mini"}, "spaces or slashes"),
+        ({"AZURE_OPENAI_API_VERSION": "v1"}, "is not a version"),
+        ({"AZURE_OPENAI_API_KEY": '"abc"'}, "quotes around it"),
+        ({"AZURE_CLIENT_SECRET": "s", "AZURE_CLIENT_ID": "c"}, "AZURE_TENANT_ID is missing"),
+    ],
+)
 def test_each_mistake_gets_its_own_message(changes, fragment):
     auth = "key" if "AZURE_OPENAI_API_KEY" in changes else "managed_identity"
     [problem] = validate_azure_environment(auth, environ={**READY, **changes})
@@ -94,8 +108,12 @@ def test_each_mistake_gets_its_own_message(changes, fragment):
 
 
 def test_loopback_http_endpoint_is_accepted_and_unknown_auth_is_not():
-    assert validate_azure_environment("managed_identity", environ={**READY, "AZURE_OPENAI_ENDPOINT":
-                                                                   "http://127.0.0.1:8080"}) == []
+    assert (
+        validate_azure_environment(
+            "managed_identity", environ={**READY, "AZURE_OPENAI_ENDPOINT": "http://127.0.0.1:8080"}
+        )
+        == []
+    )
     assert "AUTH='entra' is not known" in validate_azure_environment("entra", environ=READY)[0]
 
 
@@ -109,21 +127,26 @@ def test_require_lists_all_problems_and_the_role_for_managed_identity():
     with pytest.raises(ConfigError) as error:
         require_azure_environment("managed_identity", environ={})
     message = str(error.value)
-    assert "AZURE_OPENAI_ENDPOINT" in message and "AZURE_OPENAI_DEPLOYMENT_NAME" in message and ROLE in message
+    assert (
+        "AZURE_OPENAI_ENDPOINT" in message and "AZURE_OPENAI_DEPLOYMENT_NAME" in message and ROLE in message
+    )
     with pytest.raises(ConfigError) as error:
         require_azure_environment("key", environ=READY)
     assert "AZURE_OPENAI_API_KEY" in str(error.value) and ROLE not in str(error.value)
     require_azure_environment("managed_identity", environ=READY)  # no exception
 
 
-@pytest.mark.parametrize("status, auth, fragment", [
-    (401, "key", "AZURE_OPENAI_API_KEY"),
-    (401, "managed_identity", "Bearer token was refused"),
-    (403, "managed_identity", ROLE),
-    (404, "key", "AZURE_OPENAI_DEPLOYMENT_NAME"),
-    (429, "key", "Retry-After"),
-    (503, "key", "retries these"),
-])
+@pytest.mark.parametrize(
+    "status, auth, fragment",
+    [
+        (401, "key", "AZURE_OPENAI_API_KEY"),
+        (401, "managed_identity", "Bearer token was refused"),
+        (403, "managed_identity", ROLE),
+        (404, "key", "AZURE_OPENAI_DEPLOYMENT_NAME"),
+        (429, "key", "Retry-After"),
+        (503, "key", "retries these"),
+    ],
+)
 def test_api_errors_are_explained(status, auth, fragment):
     assert fragment in explain_api_error(status, auth)
 
@@ -136,8 +159,13 @@ def test_hidden_azure_settings_hides_environment_and_dotenv_then_restores(monkey
         assert setting("AZURE_OPENAI_DEPLOYMENT_NAME") is None and setting("OTHER") == "kept"
         connect("azure")
     with hidden_azure_settings(instead={"AZURE_OPENAI_DEPLOYMENT_NAME": "placeholder"}):
-        assert setting("AZURE_OPENAI_DEPLOYMENT_NAME") == "placeholder" and setting("AZURE_OPENAI_ENDPOINT") is None
-    assert os.environ["AZURE_OPENAI_ENDPOINT"] == READY["AZURE_OPENAI_ENDPOINT"]  # the environment was never touched
+        assert (
+            setting("AZURE_OPENAI_DEPLOYMENT_NAME") == "placeholder"
+            and setting("AZURE_OPENAI_ENDPOINT") is None
+        )
+    assert (
+        os.environ["AZURE_OPENAI_ENDPOINT"] == READY["AZURE_OPENAI_ENDPOINT"]
+    )  # the environment was never touched
     assert setting("AZURE_OPENAI_DEPLOYMENT_NAME") == "from-dotenv"
 
 
@@ -146,19 +174,29 @@ def test_leaked_secrets_finds_keys_tokens_and_jwts_without_repeating_them():
     assert leaked_secrets("clean log line", [key], [fingerprint(token)]) == []
     found = leaked_secrets(f"api-key={key}", [key, None])
     assert found == ["secret #1 appears"] and key not in " ".join(found)
-    assert leaked_secrets(f"token:{token}.", fingerprints=[fingerprint(token)]) == ["an issued access token appears"]
-    assert leaked_secrets(f"x{token}y", fingerprints=[fingerprint(token)]) == ["an issued access token appears"]
+    assert leaked_secrets(f"token:{token}.", fingerprints=[fingerprint(token)]) == [
+        "an issued access token appears"
+    ]
+    assert leaked_secrets(f"x{token}y", fingerprints=[fingerprint(token)]) == [
+        "an issued access token appears"
+    ]
     assert "a JWT-shaped token appears" in leaked_secrets("eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2Nv")
     assert leaked_secrets("Authorization: Bearer abcdefghijklmnopqrstuvwxyz") == [
-        "an Authorization: Bearer value appears"]
+        "an Authorization: Bearer value appears"
+    ]
     assert azure_env.ROLE_HINT.count(ROLE) == 1
 
 
 # --- the SDK's retries on the Azure route ---------------------------------------------------------
 def test_wrong_key_fails_once_without_retrying():
     backend = connect("standin", api="azure", auth="key")
-    wrong = openai.AzureOpenAI(azure_endpoint=backend.standin.url, azure_deployment=backend.model,
-                               api_version="2024-10-21", api_key="not-the-key", max_retries=2)
+    wrong = openai.AzureOpenAI(
+        azure_endpoint=backend.standin.url,
+        azure_deployment=backend.model,
+        api_version="2024-10-21",
+        api_key="not-the-key",
+        max_retries=2,
+    )
     before = backend.standin.snapshot()["counts"]
     with pytest.raises(openai.AuthenticationError) as error:
         wrong.chat.completions.create(model=backend.model, messages=HELLO)

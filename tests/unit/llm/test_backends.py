@@ -13,8 +13,17 @@ from helpers import settings
 from helpers.llm import backends
 from helpers.llm.backends import ConfigError, connect
 
-VARIABLES = ["BACKEND", "BASE_URL", "MODEL", "OPENAI_API_KEY", "OPENAI_COMPATIBLE_API_KEY", "AZURE_OPENAI_ENDPOINT",
-             "AZURE_OPENAI_DEPLOYMENT_NAME", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_API_VERSION"]
+VARIABLES = [
+    "BACKEND",
+    "BASE_URL",
+    "MODEL",
+    "OPENAI_API_KEY",
+    "OPENAI_COMPATIBLE_API_KEY",
+    "AZURE_OPENAI_ENDPOINT",
+    "AZURE_OPENAI_DEPLOYMENT_NAME",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_API_VERSION",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -48,12 +57,15 @@ def test_default_is_standin():
     assert backend.api_key not in repr(backend)
 
 
-@pytest.mark.parametrize("kind, fragment", [
-    ("openai", "OPENAI_API_KEY is not set"),
-    ("openai-compatible", "BASE_URL is not set"),
-    ("azure", "AZURE_OPENAI_ENDPOINT is not set"),
-    ("anthropic", "BACKEND='anthropic' is not known"),
-])
+@pytest.mark.parametrize(
+    "kind, fragment",
+    [
+        ("openai", "OPENAI_API_KEY is not set"),
+        ("openai-compatible", "BASE_URL is not set"),
+        ("azure", "AZURE_OPENAI_ENDPOINT is not set"),
+        ("anthropic", "BACKEND='anthropic' is not known"),
+    ],
+)
 def test_missing_settings_name_the_variable(kind, fragment):
     with pytest.raises(ConfigError, match=fragment):
         connect(kind)
@@ -81,7 +93,7 @@ def test_azure_key_and_entra_modes_pick_credentials(monkeypatch):
         connect("azure", auth="key")
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "k" * 32)
     assert connect("azure").auth == "api-key"
-    monkeypatch.setattr(backends, "azure_token_provider", lambda: (lambda: "token"))
+    monkeypatch.setattr(backends, "azure_token_provider", lambda: lambda: "token")
     entra = connect("azure", auth="managed_identity")
     assert entra.auth == "bearer" and entra.model == "gpt-4o"
     assert entra.base_url == "https://example.openai.azure.com/openai/deployments/gpt-4o"
@@ -92,8 +104,13 @@ def test_openai_compatible_discovers_model(monkeypatch):
     monkeypatch.setenv("OPENAI_COMPATIBLE_API_KEY", standin.api_key)
     backend = connect("openai-compatible", standin.base_url)
     assert backend.model == standin.model_ids[0]
-    assert backend.client.chat.completions.create(model=backend.model, messages=[
-        {"role": "user", "content": "hi"}]).choices[0].message.content
+    assert (
+        backend.client.chat.completions.create(
+            model=backend.model, messages=[{"role": "user", "content": "hi"}]
+        )
+        .choices[0]
+        .message.content
+    )
 
 
 def test_openai_compatible_connection_refused_is_explained():

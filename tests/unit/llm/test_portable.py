@@ -31,24 +31,42 @@ from helpers.llm.wire import (
 
 MODEL = "smollm2-135m"
 KEY = "sk-" + "p0rtable" * 4
-TOOL = {"type": "function", "function": {"name": "get_weather", "description": "Get the current weather for a city.",
-                                         "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
-                                                        "required": ["city"]}}}
+TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get the current weather for a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
 ARGS = '{"city": "Paris"}'
 ANSWER = "It is 18 C and cloudy in Paris."
-SSE = (b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"smollm2-135m","choices":[{"index":0,'
-       b'"delta":{"role":"assistant","content":null,"function_call":{"name":"get_weather","arguments":""},'
-       b'"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather",'
-       b'"arguments":""}}]},"finish_reason":null}]}\n\n'
-       b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"smollm2-135m","choices":[{"index":0,'
-       b'"delta":{},"finish_reason":"tool_calls"}]}\n\ndata: [DONE]\n\n')
+SSE = (
+    b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"smollm2-135m","choices":[{"index":0,'
+    b'"delta":{"role":"assistant","content":null,"function_call":{"name":"get_weather","arguments":""},'
+    b'"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather",'
+    b'"arguments":""}}]},"finish_reason":null}]}\n\n'
+    b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"smollm2-135m","choices":[{"index":0,'
+    b'"delta":{},"finish_reason":"tool_calls"}]}\n\ndata: [DONE]\n\n'
+)
 
 
 def _completion(message: dict) -> dict:
-    return {"id": "chatcmpl-1", "object": "chat.completion", "created": 1795289814, "model": MODEL,
-            "choices": [{"index": 0, "message": message, "logprobs": None,
-                         "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
-            "usage": {"prompt_tokens": 36, "completion_tokens": 15, "total_tokens": 51}}
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1795289814,
+        "model": MODEL,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 36, "completion_tokens": 15, "total_tokens": 51},
+    }
 
 
 async def _chat(request: Request) -> Response:
@@ -60,15 +78,30 @@ async def _chat(request: Request) -> Response:
         return Response(b"cannot parse \xff body", status_code=400, media_type="text/plain")
     for index, message in enumerate(body.get("messages", [])):
         if message.get("role") == "assistant" and not isinstance(message.get("content"), str):
-            return JSONResponse({"error": {"message": f"messages.{index}.content: Input should be a valid string",
-                                           "type": "internal_server_error"}}, status_code=500)
+            return JSONResponse(
+                {
+                    "error": {
+                        "message": f"messages.{index}.content: Input should be a valid string",
+                        "type": "internal_server_error",
+                    }
+                },
+                status_code=500,
+            )
     if body.get("stream"):
         return Response(SSE, media_type="text/event-stream")
     if body["messages"][-1]["role"] == "tool":
         return JSONResponse(_completion({"content": ANSWER, "role": "assistant"}))
     call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": ARGS}}
-    return JSONResponse(_completion({"content": None, "tool_calls": [call], "role": "assistant",
-                                     "function_call": {"name": "get_weather", "arguments": ARGS}}))
+    return JSONResponse(
+        _completion(
+            {
+                "content": None,
+                "tool_calls": [call],
+                "role": "assistant",
+                "function_call": {"name": "get_weather", "arguments": ARGS},
+            }
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -94,32 +127,46 @@ def _followup(first_message, content="null") -> list[dict]:
     assistant = {"role": "assistant", "tool_calls": [c.model_dump() for c in first_message.tool_calls]}
     if content == "null":
         assistant["content"] = None
-    return [{"role": "user", "content": "Weather in Paris?"}, assistant,
-            {"role": "tool", "tool_call_id": first_message.tool_calls[0].id, "content": '{"temp_c": 18}'}]
+    return [
+        {"role": "user", "content": "Weather in Paris?"},
+        assistant,
+        {"role": "tool", "tool_call_id": first_message.tool_calls[0].id, "content": '{"temp_c": 18}'},
+    ]
 
 
 # -- (a) the openai SDK: plain client fails, the shim's client succeeds ------------------------------------------
+
 
 def test_plain_async_client_gets_500_and_the_portable_one_succeeds(llama):
     base_url, received = llama
 
     async def run():
-        plain = openai.AsyncOpenAI(base_url=base_url, api_key=KEY, max_retries=0,
-                                   http_client=openai.DefaultAsyncHttpxClient())
-        first = await plain.chat.completions.create(model=MODEL, messages=[
-            {"role": "user", "content": "Weather in Paris?"}], tools=[TOOL])
-        assert first.choices[0].message.function_call is not None  # the server really sends the deprecated field
+        plain = openai.AsyncOpenAI(
+            base_url=base_url, api_key=KEY, max_retries=0, http_client=openai.DefaultAsyncHttpxClient()
+        )
+        first = await plain.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "Weather in Paris?"}], tools=[TOOL]
+        )
+        assert (
+            first.choices[0].message.function_call is not None
+        )  # the server really sends the deprecated field
         with pytest.raises(openai.InternalServerError):
-            await plain.chat.completions.create(model=MODEL, messages=_followup(first.choices[0].message), tools=[TOOL])
+            await plain.chat.completions.create(
+                model=MODEL, messages=_followup(first.choices[0].message), tools=[TOOL]
+            )
 
         wire = WireLog()
-        shim = openai.AsyncOpenAI(base_url=base_url, api_key=KEY, max_retries=0, http_client=wire.async_http_client())
-        first = await shim.chat.completions.create(model=MODEL, messages=[
-            {"role": "user", "content": "Weather in Paris?"}], tools=[TOOL])
+        shim = openai.AsyncOpenAI(
+            base_url=base_url, api_key=KEY, max_retries=0, http_client=wire.async_http_client()
+        )
+        first = await shim.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "Weather in Paris?"}], tools=[TOOL]
+        )
         assert first.choices[0].message.function_call is None and first.choices[0].message.tool_calls
         for content in ("null", "missing"):
-            done = await shim.chat.completions.create(model=MODEL, messages=_followup(first.choices[0].message, content),
-                                                      tools=[TOOL])
+            done = await shim.chat.completions.create(
+                model=MODEL, messages=_followup(first.choices[0].message, content), tools=[TOOL]
+            )
             assert done.choices[0].message.content == ANSWER
             assert json.loads(received[-1])["messages"][1]["content"] == ""
         return wire
@@ -134,23 +181,32 @@ def test_plain_async_client_gets_500_and_the_portable_one_succeeds(llama):
     assert missing.adjusted == ['messages[1].content: missing -> ""']
     assert null.request_body["messages"][1]["content"] == "" == missing.request_body["messages"][1]["content"]
     assert null.response_body["choices"][0]["message"]["content"] == ANSWER and null.seconds is not None
-    assert null.request_headers["authorization"] == "<redacted>" and KEY not in json.dumps(null.request_headers)
+    assert null.request_headers["authorization"] == "<redacted>" and KEY not in json.dumps(
+        null.request_headers
+    )
 
 
 def test_sync_portable_client_round_trip(llama):
     base_url, received = llama
     wire = WireLog()
     client = openai.OpenAI(base_url=base_url, api_key=KEY, max_retries=0, http_client=wire.http_client())
-    first = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Paris?"}], tools=[TOOL])
+    first = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "Paris?"}], tools=[TOOL]
+    )
     assert first.choices[0].message.function_call is None
-    done = client.chat.completions.create(model=MODEL, messages=_followup(first.choices[0].message), tools=[TOOL])
+    done = client.chat.completions.create(
+        model=MODEL, messages=_followup(first.choices[0].message), tools=[TOOL]
+    )
     assert done.choices[0].message.content == ANSWER
-    assert [e.adjusted for e in wire.chat_exchanges()] == [["choices[0].message.function_call dropped"],
-                                                           ['messages[1].content: null -> ""']]
+    assert [e.adjusted for e in wire.chat_exchanges()] == [
+        ["choices[0].message.function_call dropped"],
+        ['messages[1].content: null -> ""'],
+    ]
     assert json.loads(received[-1])["messages"][1]["content"] == ""
 
 
 # -- (b) Autogen ----------------------------------------------------------------------------------------------
+
 
 def _autogen_run(base_url, http_client):
     from autogen_agentchat.agents import AssistantAgent
@@ -162,9 +218,19 @@ def _autogen_run(base_url, http_client):
 
     async def run():
         client = OpenAIChatCompletionClient(
-            model=MODEL, base_url=base_url, api_key=KEY, max_retries=0, http_client=http_client,
-            model_info={"vision": False, "function_calling": True, "json_output": False, "family": "unknown",
-                        "structured_output": False})
+            model=MODEL,
+            base_url=base_url,
+            api_key=KEY,
+            max_retries=0,
+            http_client=http_client,
+            model_info={
+                "vision": False,
+                "function_calling": True,
+                "json_output": False,
+                "family": "unknown",
+                "structured_output": False,
+            },
+        )
         agent = AssistantAgent("weather", model_client=client, tools=[get_weather], reflect_on_tool_use=True)
         try:
             return await agent.run(task="What is the weather in Paris?")
@@ -195,18 +261,23 @@ def test_autogen_with_the_shim_completes_a_tool_round_trip(llama):
     index, message = assistant
     assert message["content"] == "" and message["tool_calls"][0]["function"]["name"] == "get_weather"
     # Autogen itself sent null (or no) content: the note says which, and the server saw "".
-    assert follow.adjusted and follow.adjusted[0] in (f'messages[{index}].content: null -> ""',
-                                                      f'messages[{index}].content: missing -> ""')
+    assert follow.adjusted and follow.adjusted[0] in (
+        f'messages[{index}].content: null -> ""',
+        f'messages[{index}].content: missing -> ""',
+    )
     assert json.loads(received[-1])["messages"][index]["content"] == ""
 
 
 # -- (d) what the shim leaves alone -------------------------------------------------------------------------------
 
+
 def test_non_json_and_unchanged_bodies_pass_byte_for_byte(llama):
     base_url, received = llama
     url = base_url + "/chat/completions"
-    clean = (b'{"model": "m",  "messages": [{"role": "assistant", "content": "hi"}, '
-             b'{"role": "tool", "tool_call_id": "c", "content": "\\u00e9"}], "stream": false}')
+    clean = (
+        b'{"model": "m",  "messages": [{"role": "assistant", "content": "hi"}, '
+        b'{"role": "tool", "tool_call_id": "c", "content": "\\u00e9"}], "stream": false}'
+    )
 
     async def run(client):
         async with client:
@@ -223,13 +294,22 @@ def test_non_json_and_unchanged_bodies_pass_byte_for_byte(llama):
     assert bad.headers["content-type"] == plain_bad.headers["content-type"]
     assert ok.content == plain_ok.content and ok.json()["choices"][0]["message"]["content"] == ANSWER
     exchange_bad, exchange_ok = wire.chat_exchanges()
-    assert exchange_bad.request_body == "not json {" and exchange_bad.adjusted == [] and exchange_bad.status == 400
+    assert (
+        exchange_bad.request_body == "not json {"
+        and exchange_bad.adjusted == []
+        and exchange_bad.status == 400
+    )
     assert exchange_ok.adjusted == [] and exchange_ok.response_body == plain_ok.json()
 
 
 def test_streamed_replies_pass_through_unchanged(llama):
     base_url, _ = llama
-    body = {"model": MODEL, "stream": True, "tools": [TOOL], "messages": [{"role": "user", "content": "Paris?"}]}
+    body = {
+        "model": MODEL,
+        "stream": True,
+        "tools": [TOOL],
+        "messages": [{"role": "user", "content": "Paris?"}],
+    }
 
     async def run(client):
         async with client, client.stream("POST", base_url + "/chat/completions", json=body) as response:
@@ -251,11 +331,18 @@ def test_sync_mock_transport_and_odd_bodies_never_raise():
 
     wire = WireLog()
     with httpx.Client(transport=PortableTransport(httpx.MockTransport(handler), wire)) as client:
-        odd = [{"messages": "not a list"}, [1, 2], {"messages": [None, 3, {"role": "assistant", "content": None}]}]
+        odd = [
+            {"messages": "not a list"},
+            [1, 2],
+            {"messages": [None, 3, {"role": "assistant", "content": None}]},
+        ]
         replies = [client.post("http://x/v1/chat/completions", json=b) for b in odd]
     assert [r.json() for r in replies] == [{"choices": "odd", "function_call": {"name": "x"}}] * 3
     assert json.loads(seen[0]) == {"messages": "not a list"} and json.loads(seen[1]) == [1, 2]
     assert json.loads(seen[2])["messages"][2] == {"role": "assistant", "content": ""}
     assert [e.adjusted for e in wire.exchanges] == [[], [], ['messages[2].content: null -> ""']]
-    assert portable_response_body({"choices": [{"message": {"tool_calls": [], "function_call": {"n": 1}}}]}) == []
+    assert (
+        portable_response_body({"choices": [{"message": {"tool_calls": [], "function_call": {"n": 1}}}]})
+        == []
+    )
     assert portable_request_body({"messages": [{"role": "user", "content": None}]}) == []

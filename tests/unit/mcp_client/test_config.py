@@ -28,7 +28,9 @@ def test_seed_server_parses_verbatim() -> None:
     assert server.connection.headers["Authorization"].type == "secret"
     assert server.connection.headers["Authorization"].value == "WEATHER_MCP_TOKEN"
     assert server.connection.headers["X-Retry"].value == "3"
-    assert server.model_dump(by_alias=True, exclude_defaults=True)["_connection"]["_url"].endswith("@latest/mcp")
+    assert server.model_dump(by_alias=True, exclude_defaults=True)["_connection"]["_url"].endswith(
+        "@latest/mcp"
+    )
 
 
 def test_seed_agent_parses_verbatim() -> None:
@@ -66,19 +68,35 @@ def _headers(doc: dict[str, Any]) -> dict[str, Any]:
 
 INVALID_SERVERS = [
     (lambda d: d.update(_userTyp=d.pop("_userType")), ["unknown key '_userTyp'", "did you mean '_userType'"]),
-    (lambda d: _headers(d)["Authorization"].update(type="secrett"),
-     ["_connection._headers.Authorization.type", "'literal' or 'secret'"]),
-    (lambda d: _headers(d)["Authorization"].update(value="Bearer s3cr3t-t0ken"),
-     ["_connection._headers.Authorization.value", "*name* of a secret"]),
-    (lambda d: d["_connection"].update(_url="ftp://example.org/mcp"), ["_connection._url", "http:// or https://"]),
-    (lambda d: d["_connection"].update(_url="localhost:8000/mcp"), ["_connection._url", "http:// or https://"]),
+    (
+        lambda d: _headers(d)["Authorization"].update(type="secrett"),
+        ["_connection._headers.Authorization.type", "'literal' or 'secret'"],
+    ),
+    (
+        lambda d: _headers(d)["Authorization"].update(value="Bearer s3cr3t-t0ken"),
+        ["_connection._headers.Authorization.value", "*name* of a secret"],
+    ),
+    (
+        lambda d: d["_connection"].update(_url="ftp://example.org/mcp"),
+        ["_connection._url", "http:// or https://"],
+    ),
+    (
+        lambda d: d["_connection"].update(_url="localhost:8000/mcp"),
+        ["_connection._url", "http:// or https://"],
+    ),
     (lambda d: d.pop("_connection"), ["_connection: Field required"]),
     (lambda d: d.update(_userType="weather-mcp"), ["_userType", "identifier"]),
     (lambda d: d.update(_namespaces=[]), ["_namespaces", "at least 1"]),
-    (lambda d: d["_connection"].update(_transport="websocket"), ["_connection._transport", "'streamable-http'"]),
+    (
+        lambda d: d["_connection"].update(_transport="websocket"),
+        ["_connection._transport", "'streamable-http'"],
+    ),
     (lambda d: _headers(d).update({"X Retry": {"type": "literal", "value": "3"}}), ["header name 'X Retry'"]),
     (lambda d: _headers(d)["X-Retry"].pop("type"), ["_connection._headers.X-Retry.type: Field required"]),
-    (lambda d: _headers(d)["X-Retry"].update(kind="literal"), ["_connection._headers.X-Retry", "unknown key 'kind'"]),
+    (
+        lambda d: _headers(d)["X-Retry"].update(kind="literal"),
+        ["_connection._headers.X-Retry", "unknown key 'kind'"],
+    ),
     (lambda d: d["_connection"].update(_transport="stdio"), ["a stdio connection needs `_command`"]),
     (lambda d: d["_connection"].update(_headers="Authorization: x"), ["_connection._headers", "JSON object"]),
 ]
@@ -95,13 +113,20 @@ def test_invalid_server_documents_explain_themselves(change: Callable, fragments
 
 
 INVALID_AGENTS = [
-    (lambda d: d["_externalMcpServers"][0]["_filter"].update(_names=[]),
-     ["_externalMcpServers[0]._filter._names", "omit `_filter`"]),
-    (lambda d: d["_externalMcpServers"][0].update(_filter={"names": ["get_weather"]}),
-     ["unknown key 'names'", "did you mean '_names'"]),
+    (
+        lambda d: d["_externalMcpServers"][0]["_filter"].update(_names=[]),
+        ["_externalMcpServers[0]._filter._names", "omit `_filter`"],
+    ),
+    (
+        lambda d: d["_externalMcpServers"][0].update(_filter={"names": ["get_weather"]}),
+        ["unknown key 'names'", "did you mean '_names'"],
+    ),
     (lambda d: d["_externalMcpServers"].append({"_userType": "weather_mcp"}), ["referenced more than once"]),
     (lambda d: d["_config"].pop("provider"), ["_config.provider: Field required"]),
-    (lambda d: d["_externalMcpServers"][0].update(_userType="weather mcp"), ["_externalMcpServers[0]._userType"]),
+    (
+        lambda d: d["_externalMcpServers"][0].update(_userType="weather mcp"),
+        ["_externalMcpServers[0]._userType"],
+    ),
     (lambda d: d.update(_tools="AggregateReadingsTool"), ["_tools", "JSON array"]),
     (lambda d: d["_externalMcpServers"][0]["_filter"]["_names"].append(""), ["may not be empty"]),
 ]
@@ -144,8 +169,10 @@ def test_resolve_headers_uses_the_resolver_only_for_secrets() -> None:
 
 MCP_SERVERS = {
     "mcpServers": {
-        "open-weather": {"url": "http://127.0.0.1:8123/mcp",
-                         "headers": {"Authorization": "${WEATHER_MCP_TOKEN}", "X-Retry": "3"}},
+        "open-weather": {
+            "url": "http://127.0.0.1:8123/mcp",
+            "headers": {"Authorization": "${WEATHER_MCP_TOKEN}", "X-Retry": "3"},
+        },
         "legacy": {"type": "sse", "url": "http://127.0.0.1:8124/sse"},
         "time": {"command": "python", "args": ["-m", "mcp_server_time"], "env": {"TZ_TOKEN": "${TZ_TOKEN}"}},
         "off": {"command": "nothing", "disabled": True},
@@ -159,7 +186,10 @@ def test_mcp_servers_shape_maps_onto_the_model() -> None:
     weather = servers["open_weather"]
     assert weather.name == "open-weather" and weather.namespaces == ["lab"]
     assert weather.connection.transport == "streamable-http"
-    assert weather.connection.headers["Authorization"].model_dump() == {"type": "secret", "value": "WEATHER_MCP_TOKEN"}
+    assert weather.connection.headers["Authorization"].model_dump() == {
+        "type": "secret",
+        "value": "WEATHER_MCP_TOKEN",
+    }
     assert weather.connection.headers["X-Retry"].model_dump() == {"type": "literal", "value": "3"}
     assert servers["legacy"].connection.transport == "sse"
     time = servers["time"].connection
@@ -167,13 +197,19 @@ def test_mcp_servers_shape_maps_onto_the_model() -> None:
     assert time.env["TZ_TOKEN"].type == "secret"
 
 
-@pytest.mark.parametrize(("entry", "fragment"), [
-    ({"url": "http://127.0.0.1:1/mcp", "headers": {"Authorization": "Bearer ${TOKEN}"}}, "only a whole value `${VAR}`"),
-    ({"url": "http://127.0.0.1:1/mcp", "timeout": 5}, "unknown keys ['timeout']"),
-    ({"type": "websocket", "url": "ws://127.0.0.1:1"}, "unknown transport 'websocket'"),
-    ({"url": "file:///tmp/x"}, "_connection._url"),
-    ({"args": ["x"]}, "needs `_url`"),
-])
+@pytest.mark.parametrize(
+    ("entry", "fragment"),
+    [
+        (
+            {"url": "http://127.0.0.1:1/mcp", "headers": {"Authorization": "Bearer ${TOKEN}"}},
+            "only a whole value `${VAR}`",
+        ),
+        ({"url": "http://127.0.0.1:1/mcp", "timeout": 5}, "unknown keys ['timeout']"),
+        ({"type": "websocket", "url": "ws://127.0.0.1:1"}, "unknown transport 'websocket'"),
+        ({"url": "file:///tmp/x"}, "_connection._url"),
+        ({"args": ["x"]}, "needs `_url`"),
+    ],
+)
 def test_mcp_servers_shape_errors(entry: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_mcp_servers_json({"mcpServers": {"bad": copy.deepcopy(entry)}})

@@ -32,7 +32,6 @@ TOOL = "get_knowledge_base"
 GUARD = 10  # seconds: any single step that takes longer has hung
 
 
-
 @pytest.fixture(autouse=True)
 def bundled_kb(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(KB_PATH_VARIABLE, raising=False)  # the servers read the repository's data/kb.json
@@ -56,7 +55,9 @@ def server_processes() -> set[int]:
 
 def wait_gone(pids: set[int], timeout: float = 5.0) -> None:
     _, alive = psutil.wait_procs([psutil.Process(p) for p in pids if psutil.pid_exists(p)], timeout=timeout)
-    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], f"server processes left behind: {alive}"
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], (
+        f"server processes left behind: {alive}"
+    )
 
 
 def check_result(result: Any) -> None:
@@ -89,7 +90,10 @@ def start_servers(transports: list[str], folder: Path) -> dict[str, HttpServer]:
             with errlog.open("w") as err:
                 process = subprocess.Popen(
                     [sys.executable, "-m", MODULE, "--transport", transport, "--port", str(port)],
-                    stdout=subprocess.DEVNULL, stderr=err, cwd=folder)
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                    cwd=folder,
+                )
             path = "/mcp" if transport == "streamable-http" else "/sse"
             servers[transport] = HttpServer(transport, process, f"http://127.0.0.1:{port}{path}", errlog)
             servers[transport].port = port
@@ -147,7 +151,9 @@ async def test_stdio_lifecycle_across_tasks() -> None:
         assert [t.name for t in tools] == [TOOL]
         check_result(await guarded(asyncio.create_task(connection.call_tool(TOOL))))
         check_result(await guarded(connection.call_tool(TOOL, {})))  # and from the task that opened it
-        results = await guarded(asyncio.gather(*(asyncio.create_task(connection.call_tool(TOOL)) for _ in range(5))))
+        results = await guarded(
+            asyncio.gather(*(asyncio.create_task(connection.call_tool(TOOL)) for _ in range(5)))
+        )
         for result in results:
             check_result(result)
         stats = await guarded(asyncio.create_task(connection.stats()))
@@ -268,8 +274,10 @@ async def median_ms(pairs: dict[str, Callable[[], Awaitable[Any]]], calls: int =
 
 def report(transport: str, medians: dict[str, float]) -> None:
     helper, raw = medians["McpConnection"], medians["ClientSession"]
-    print(f"\n[overhead] {transport}: McpConnection.call_tool median {helper:.3f} ms, "
-          f"raw ClientSession.call_tool median {raw:.3f} ms, ratio {helper / raw:.3f} (100 calls each)")
+    print(
+        f"\n[overhead] {transport}: McpConnection.call_tool median {helper:.3f} ms, "
+        f"raw ClientSession.call_tool median {raw:.3f} ms, ratio {helper / raw:.3f} (100 calls each)"
+    )
 
 
 @pytest.mark.anyio
@@ -284,8 +292,14 @@ async def test_call_overhead_stdio(tmp_path: Path) -> None:
             await guarded(session.initialize())
             connection = await guarded(opening)
             async with connection:
-                medians = await guarded(median_ms({"McpConnection": lambda: connection.call_tool(TOOL),
-                                                   "ClientSession": lambda: session.call_tool(TOOL, {})}))
+                medians = await guarded(
+                    median_ms(
+                        {
+                            "McpConnection": lambda: connection.call_tool(TOOL),
+                            "ClientSession": lambda: session.call_tool(TOOL, {}),
+                        }
+                    )
+                )
     finally:
         if not opening.done():
             opening.cancel()
@@ -299,6 +313,12 @@ async def test_call_overhead_streamable_http(shared_servers: dict[str, HttpServe
         read, write, _ = await stack.enter_async_context(streamable_http_client(server.url))
         session = await stack.enter_async_context(ClientSession(read, write))
         await guarded(session.initialize())
-        medians = await guarded(median_ms({"McpConnection": lambda: connection.call_tool(TOOL),
-                                           "ClientSession": lambda: session.call_tool(TOOL, {})}))
+        medians = await guarded(
+            median_ms(
+                {
+                    "McpConnection": lambda: connection.call_tool(TOOL),
+                    "ClientSession": lambda: session.call_tool(TOOL, {}),
+                }
+            )
+        )
     report("streamable HTTP", medians)

@@ -117,11 +117,20 @@ def test_default_location_does_not_depend_on_cwd(tmp_path: Path, monkeypatch: py
 
 
 def test_seed_headers_resolve_from_store(store: SecretStore) -> None:
-    server = ExternalMCPServerConfig.parse({
-        "_name": "Weather MCP", "_userType": "weather_mcp", "_namespaces": ["ns"],
-        "_connection": {"_url": "http://127.0.0.1:9/mcp", "_headers": {
-            "Authorization": {"type": "secret", "value": NAME}, "X-Retry": {"type": "literal", "value": "3"}}},
-    })
+    server = ExternalMCPServerConfig.parse(
+        {
+            "_name": "Weather MCP",
+            "_userType": "weather_mcp",
+            "_namespaces": ["ns"],
+            "_connection": {
+                "_url": "http://127.0.0.1:9/mcp",
+                "_headers": {
+                    "Authorization": {"type": "secret", "value": NAME},
+                    "X-Retry": {"type": "literal", "value": "3"},
+                },
+            },
+        }
+    )
     assert VALUE not in repr(server)
     store.set(NAME, VALUE)
     headers = server.connection.resolve_headers(lambda name: resolve_secret(name, store))
@@ -130,7 +139,10 @@ def test_seed_headers_resolve_from_store(store: SecretStore) -> None:
 
 def test_redact() -> None:
     text = f"sent Authorization: {VALUE} and again {VALUE[7:]}"
-    assert redact_text(text, [SecretStr(VALUE), VALUE[7:], ""]) == "sent Authorization: <redacted> and again <redacted>"
+    assert (
+        redact_text(text, [SecretStr(VALUE), VALUE[7:], ""])
+        == "sent Authorization: <redacted> and again <redacted>"
+    )
 
 
 def test_redacting_filter_on_a_logger(store: SecretStore, monkeypatch: pytest.MonkeyPatch) -> None:

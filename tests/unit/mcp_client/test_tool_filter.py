@@ -9,23 +9,39 @@ import pytest
 from helpers.mcp_client.config import AgentConfig, ExternalMCPServerConfig
 from helpers.mcp_client.tool_filter import NamespaceDeniedError, UnknownServerError, matches, select_tools
 
-WEATHER_TOOLS = ["get_weather", "get_weather_by_datetime_range", "get_forecast", "get_alerts", "set_alert_threshold"]
+WEATHER_TOOLS = [
+    "get_weather",
+    "get_weather_by_datetime_range",
+    "get_forecast",
+    "get_alerts",
+    "set_alert_threshold",
+]
 NS = "bialt1u7_so1R3g0j"
 
 
 def server(user_type: str, namespaces: list[str] | None = None) -> ExternalMCPServerConfig:
-    return ExternalMCPServerConfig.parse({
-        "_name": user_type, "_userType": user_type, "_namespaces": namespaces or [NS],
-        "_connection": {"_url": f"http://127.0.0.1:9/{user_type}/mcp"},
-    })
+    return ExternalMCPServerConfig.parse(
+        {
+            "_name": user_type,
+            "_userType": user_type,
+            "_namespaces": namespaces or [NS],
+            "_connection": {"_url": f"http://127.0.0.1:9/{user_type}/mcp"},
+        }
+    )
 
 
 def agent(*refs: dict[str, Any], namespaces: list[str] | None = None) -> AgentConfig:
-    return AgentConfig.parse({
-        "_name": "Temperature Recommendations", "_userType": "temp_recommendations", "_type": "user_agent",
-        "_namespaces": namespaces or [NS], "_config": {"model": "gpt-4o", "provider": "openai"},
-        "_tools": ["AggregateReadingsTool"], "_externalMcpServers": list(refs),
-    })
+    return AgentConfig.parse(
+        {
+            "_name": "Temperature Recommendations",
+            "_userType": "temp_recommendations",
+            "_type": "user_agent",
+            "_namespaces": namespaces or [NS],
+            "_config": {"model": "gpt-4o", "provider": "openai"},
+            "_tools": ["AggregateReadingsTool"],
+            "_externalMcpServers": list(refs),
+        }
+    )
 
 
 def ref(user_type: str, *names: str) -> dict[str, Any]:
@@ -37,18 +53,23 @@ AVAILABLE = {"weather_mcp": WEATHER_TOOLS}
 
 
 def test_exact_names_as_in_the_seed() -> None:
-    chosen = select_tools(AVAILABLE, agent(ref("weather_mcp", "get_weather", "get_weather_by_datetime_range")), SERVERS)
+    chosen = select_tools(
+        AVAILABLE, agent(ref("weather_mcp", "get_weather", "get_weather_by_datetime_range")), SERVERS
+    )
     assert chosen.names == ["get_weather", "get_weather_by_datetime_range"]
     assert chosen.route("get_weather") == ("weather_mcp", "get_weather")
     assert chosen.unmatched_patterns == {}
 
 
-@pytest.mark.parametrize(("pattern", "expected"), [
-    ("get_weather*", ["get_weather", "get_weather_by_datetime_range"]),
-    ("*_by_*", ["get_weather_by_datetime_range"]),
-    ("get_?lerts", ["get_alerts"]),
-    ("*alert*", ["get_alerts", "set_alert_threshold"]),
-])
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("get_weather*", ["get_weather", "get_weather_by_datetime_range"]),
+        ("*_by_*", ["get_weather_by_datetime_range"]),
+        ("get_?lerts", ["get_alerts"]),
+        ("*alert*", ["get_alerts", "set_alert_threshold"]),
+    ],
+)
 def test_wildcards(pattern: str, expected: list[str]) -> None:
     assert select_tools(AVAILABLE, agent(ref("weather_mcp", pattern)), SERVERS).names == expected
 
@@ -64,7 +85,9 @@ def test_no_filter_means_every_tool() -> None:
 
 
 def test_unmatched_patterns_are_reported() -> None:
-    chosen = select_tools(AVAILABLE, agent(ref("weather_mcp", "get_weather", "get_humidity", "*_radar*")), SERVERS)
+    chosen = select_tools(
+        AVAILABLE, agent(ref("weather_mcp", "get_weather", "get_humidity", "*_radar*")), SERVERS
+    )
     assert chosen.names == ["get_weather"]
     assert chosen.unmatched_patterns == {"weather_mcp": ["get_humidity", "*_radar*"]}
 
@@ -81,7 +104,9 @@ def test_namespace_denied_names_everything() -> None:
 
 def test_one_shared_namespace_is_enough() -> None:
     servers = {"weather_mcp": server("weather_mcp", ["team_b", "shared"])}
-    chosen = select_tools(AVAILABLE, agent(ref("weather_mcp", "get_alerts"), namespaces=["team_a", "shared"]), servers)
+    chosen = select_tools(
+        AVAILABLE, agent(ref("weather_mcp", "get_alerts"), namespaces=["team_a", "shared"]), servers
+    )
     assert chosen.names == ["get_alerts"]
 
 
@@ -99,9 +124,14 @@ def test_configured_but_not_connected() -> None:
 def test_collisions_are_prefixed_on_both_sides() -> None:
     servers = {**SERVERS, "backup_weather": server("backup_weather")}
     available = {**AVAILABLE, "backup_weather": ["get_weather", "get_radar"]}
-    chosen = select_tools(available, agent(ref("weather_mcp", "get_weather*"), ref("backup_weather")), servers)
+    chosen = select_tools(
+        available, agent(ref("weather_mcp", "get_weather*"), ref("backup_weather")), servers
+    )
     assert chosen.names == [
-        "weather_mcp__get_weather", "get_weather_by_datetime_range", "backup_weather__get_weather", "get_radar",
+        "weather_mcp__get_weather",
+        "get_weather_by_datetime_range",
+        "backup_weather__get_weather",
+        "get_radar",
     ]
     assert chosen.route("weather_mcp__get_weather") == ("weather_mcp", "get_weather")
     assert chosen.route("backup_weather__get_weather") == ("backup_weather", "get_weather")
@@ -110,7 +140,9 @@ def test_collisions_are_prefixed_on_both_sides() -> None:
 
 def test_local_tool_names_are_reserved() -> None:
     available = {"weather_mcp": ["AggregateReadingsTool", "get_weather"]}
-    chosen = select_tools(available, agent(ref("weather_mcp")), SERVERS, local_tools=["AggregateReadingsTool"])
+    chosen = select_tools(
+        available, agent(ref("weather_mcp")), SERVERS, local_tools=["AggregateReadingsTool"]
+    )
     assert chosen.names == ["weather_mcp__AggregateReadingsTool", "get_weather"]
 
 

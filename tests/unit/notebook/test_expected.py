@@ -36,8 +36,10 @@ def test_describe_names_the_cause() -> None:
             raise ConnectionError("Connection error.") from exc
     except ConnectionError as error:
         text = describe(error)
-    assert text.splitlines() == ["ConnectionError: Connection error.",
-                                 "  caused by: ConnectError: All connection attempts failed"]
+    assert text.splitlines() == [
+        "ConnectionError: Connection error.",
+        "  caused by: ConnectError: All connection attempts failed",
+    ]
 
 
 def test_a_block_that_does_not_fail_fails_the_cell() -> None:
@@ -60,14 +62,21 @@ def test_under_plain_papermill_an_expected_error_is_ordinary_output(tmp_path) ->
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("from helpers.notebook.expected import expect_error\n"
-                                          "with expect_error(KeyError, explain='no such key') as caught:\n"
-                                          "    {}['missing']"),
-                nbformat.v4.new_code_cell("print('after:', caught.type_name)")]
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from helpers.notebook.expected import expect_error\n"
+            "with expect_error(KeyError, explain='no such key') as caught:\n"
+            "    {}['missing']"
+        ),
+        nbformat.v4.new_code_cell("print('after:', caught.type_name)"),
+    ]
     source = tmp_path / "expected.ipynb"
     nbformat.write(nb, str(source))
     run = execute(source, tmp_path / "out.ipynb", cwd=PROJECT_ROOT)
     assert run.error_outputs() == []
     shown = run.nb.cells[0].outputs[0]
-    assert shown["output_type"] == "display_data" and "Failed as expected: KeyError" in shown["data"]["text/html"]
+    assert (
+        shown["output_type"] == "display_data"
+        and "Failed as expected: KeyError" in shown["data"]["text/html"]
+    )
     assert run.nb.cells[1].outputs[0]["text"] == "after: KeyError\n"

@@ -26,10 +26,14 @@ from helpers.standin.cassette import Cassette
 from helpers.toolloop.loop import Toolbox, local_tool, run_tool_loop
 
 ROOT = PROJECT_ROOT
-SYSTEM = ("If you need more data to troubleshoot, you response must be have valid JSON object "
-          "containing a 'tool_calls' array.")
-USER = ("My istio-proxy sidecar is failing in the billing-service-v1-abcdef pod in default namespace. "
-        "please troubleshoot and find the root cause. you can use tools provided")
+SYSTEM = (
+    "If you need more data to troubleshoot, you response must be have valid JSON object "
+    "containing a 'tool_calls' array."
+)
+USER = (
+    "My istio-proxy sidecar is failing in the billing-service-v1-abcdef pod in default namespace. "
+    "please troubleshoot and find the root cause. you can use tools provided"
+)
 TOOLS = [get_kubernetes_pod_logs, get_kubernetes_pod_memory_data, get_kubernetes_pod_cpu_data]
 
 
@@ -53,21 +57,34 @@ def _run(backend) -> object:
 
 def test_redact_and_find_secrets():
     key = "sk-" + "a1B2" * 8
-    body = {"messages": [{"content": f"my key is {key}"}], "api_key": "x" * 10, "note": "Bearer abcdefghijk",
-            "other": "my-own-long-secret value"}
+    body = {
+        "messages": [{"content": f"my key is {key}"}],
+        "api_key": "x" * 10,
+        "note": "Bearer abcdefghijk",
+        "other": "my-own-long-secret value",
+    }
     clean = redact(body, ["my-own-long-secret"])
     text = json.dumps(clean)
     assert key not in text and "abcdefghijk" not in text and "my-own-long-secret" not in text
     assert clean["api_key"] == "<redacted>"
-    assert set(find_secrets(body, ["my-own-long-secret"])) == {"/messages/0/content", "/api_key", "/note", "/other"}
+    assert set(find_secrets(body, ["my-own-long-secret"])) == {
+        "/messages/0/content",
+        "/api_key",
+        "/note",
+        "/other",
+    }
     assert find_secrets(clean) == ["/api_key"]  # the field name alone still counts: it stays out of cassettes
 
 
 def test_httpx_hooks_capture_a_plain_client(live):
     wire = WireLog()
     url = live.base_url + "/chat/completions"
-    with httpx.Client(headers={"Authorization": f"Bearer {live.api_key}"}, event_hooks=wire.httpx_hooks()) as http:
-        reply = http.post(url, json={"model": live.model_ids[0], "messages": [{"role": "user", "content": "hi"}]})
+    with httpx.Client(
+        headers={"Authorization": f"Bearer {live.api_key}"}, event_hooks=wire.httpx_hooks()
+    ) as http:
+        reply = http.post(
+            url, json={"model": live.model_ids[0], "messages": [{"role": "user", "content": "hi"}]}
+        )
     assert reply.status_code == 200
     [exchange] = wire.chat_exchanges()
     assert exchange.status == 200 and exchange.request_headers["authorization"] == "<redacted>"
@@ -89,19 +106,32 @@ def test_viewer_from_a_loop_run_has_cards_wire_and_fallbacks(live, monkeypatch):
 
 def test_viewer_redacts_a_key_that_slipped_into_a_body():
     wire = WireLog()
-    wire.exchanges.append(Exchange("POST", "http://127.0.0.1:1/v1/chat/completions",
-                                   {"api-key": "plain-secret-value"}, {"messages": [], "api_key": "k" * 12},
-                                   200, {"choices": [], "note": "sk-" + "Z" * 30}, 0.01))
+    wire.exchanges.append(
+        Exchange(
+            "POST",
+            "http://127.0.0.1:1/v1/chat/completions",
+            {"api-key": "plain-secret-value"},
+            {"messages": [], "api_key": "k" * 12},
+            200,
+            {"choices": [], "note": "sk-" + "Z" * 30},
+            0.01,
+        )
+    )
     transcript = transcript_from_messages([{"role": "user", "content": "q"}], "a", model="m", wire=wire)
     view = build_run_view(transcript, wire)
     assert "plain-secret-value" not in view.html and "k" * 12 not in view.html and "Z" * 30 not in view.html
 
 
 def test_transcript_from_messages_rebuilds_turns():
-    messages = [{"role": "user", "content": "q"},
-                {"role": "assistant", "content": "", "tool_calls": [
-                    {"id": "1", "type": "function", "function": {"name": "t", "arguments": "{}"}}]},
-                {"role": "tool", "tool_call_id": "1", "name": "t", "content": '{"error": "no"}'}]
+    messages = [
+        {"role": "user", "content": "q"},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"id": "1", "type": "function", "function": {"name": "t", "arguments": "{}"}}],
+        },
+        {"role": "tool", "tool_call_id": "1", "name": "t", "content": '{"error": "no"}'},
+    ]
     transcript = transcript_from_messages(messages, "done")
     assert transcript.tool_calls == ["t"] and transcript.final_answer == "done" and len(transcript.turns) == 2
     assert transcript.tool_runs[0].is_error
@@ -129,11 +159,21 @@ def test_record_then_replay_gives_the_same_run(live, monkeypatch, tmp_path):
     original = _run(_backend(live, monkeypatch))
     backend = _backend(live, monkeypatch)  # a fresh wire for the run we record
     recorded_run = _run(backend)
-    path = save_cassette(backend.wire, cassette_name("test_run", backend.model), "a test recording",
-                         model=backend.model, secrets=[live.api_key], folder=tmp_path)
+    path = save_cassette(
+        backend.wire,
+        cassette_name("test_run", backend.model),
+        "a test recording",
+        model=backend.model,
+        secrets=[live.api_key],
+        folder=tmp_path,
+    )
     text = path.read_text()
     assert path.name == "test_run-standin-tool-planner.json"
-    assert live.api_key not in text and "authorization" not in text.lower() and not find_secrets(json.loads(text))
+    assert (
+        live.api_key not in text
+        and "authorization" not in text.lower()
+        and not find_secrets(json.loads(text))
+    )
 
     replay = StandIn(cassettes=[Cassette.load(path)]).start()
     try:
@@ -149,9 +189,17 @@ def test_record_then_replay_gives_the_same_run(live, monkeypatch, tmp_path):
 def test_save_refuses_a_secret_in_a_body(tmp_path):
     wire = WireLog()
     key = "sk-" + "q" * 40
-    wire.exchanges.append(Exchange("POST", "http://127.0.0.1:1/v1/chat/completions", {},
-                                   {"messages": [{"role": "tool", "content": f"token={key}"}], "tools": []},
-                                   200, {"choices": [{"message": {"content": "ok"}}]}, 0.1))
+    wire.exchanges.append(
+        Exchange(
+            "POST",
+            "http://127.0.0.1:1/v1/chat/completions",
+            {},
+            {"messages": [{"role": "tool", "content": f"token={key}"}], "tools": []},
+            200,
+            {"choices": [{"message": {"content": "ok"}}]},
+            0.1,
+        )
+    )
     with pytest.raises(SecretInCassette) as caught:
         save_cassette(wire, "leaky", folder=tmp_path)
     assert key not in str(caught.value) and "/exchanges/0/request/messages/0/content" in str(caught.value)
@@ -166,13 +214,20 @@ def test_notebook_01_records_a_live_run_that_replays(live, monkeypatch, tmp_path
     output = ROOT / "build" / "executed" / "01_raw_json_tool_loop-RECORD.ipynb"
     output.parent.mkdir(parents=True, exist_ok=True)
     papermill.execute_notebook(
-        str(ROOT / "notebooks" / "01_raw_json_tool_loop.ipynb"), str(output),
+        str(ROOT / "notebooks" / "01_raw_json_tool_loop.ipynb"),
+        str(output),
         parameters={"BACKEND": "openai-compatible", "BASE_URL": live.base_url, "RECORD": True},
-        cwd=str(ROOT / "notebooks"), kernel_name="python3", progress_bar=False, execution_timeout=240)
+        cwd=str(ROOT / "notebooks"),
+        kernel_name="python3",
+        progress_bar=False,
+        execution_timeout=240,
+    )
     from helpers.notebook.records import read_records
 
     records = read_records(output)
-    assert records["viewer"] is True and records["cassette"] == "01_raw_json_tool_loop-standin-tool-planner.json"
+    assert (
+        records["viewer"] is True and records["cassette"] == "01_raw_json_tool_loop-standin-tool-planner.json"
+    )
     path = tmp_path / records["cassette"]
     text = path.read_text()
     assert live.api_key not in text and live.api_key not in output.read_text()
@@ -183,13 +238,22 @@ def test_notebook_01_records_a_live_run_that_replays(live, monkeypatch, tmp_path
     try:
         with httpx.Client(headers={"Authorization": f"Bearer {replay.api_key}"}) as http:
             for exchange in cassette.exchanges:
-                tools = [{"type": "function", "function": {"name": n, "parameters": {"type": "object"}}}
-                         for n in exchange["request"]["tools"]]
-                reply = http.post(replay.base_url + "/chat/completions", json={
-                    "model": replay.model_ids[0], "messages": exchange["request"]["messages"], "tools": tools}).json()
+                tools = [
+                    {"type": "function", "function": {"name": n, "parameters": {"type": "object"}}}
+                    for n in exchange["request"]["tools"]
+                ]
+                reply = http.post(
+                    replay.base_url + "/chat/completions",
+                    json={
+                        "model": replay.model_ids[0],
+                        "messages": exchange["request"]["messages"],
+                        "tools": tools,
+                    },
+                ).json()
                 got, want = reply["choices"][0]["message"], exchange["response"]["choices"][0]["message"]
-                assert [c["function"] for c in got.get("tool_calls") or []] == \
-                    [c["function"] for c in want.get("tool_calls") or []]
+                assert [c["function"] for c in got.get("tool_calls") or []] == [
+                    c["function"] for c in want.get("tool_calls") or []
+                ]
                 assert got.get("content") == want.get("content")
         assert replay.snapshot()["counts"]["replies_from_cassette"] == len(cassette.exchanges)
     finally:

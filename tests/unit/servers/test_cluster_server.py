@@ -120,7 +120,9 @@ def test_stdio_subprocess(tmp_path: Path) -> None:
 @pytest.fixture
 def http_server(tmp_path: Path) -> Iterator[str]:
     """`python -m helpers.servers.cluster --transport streamable-http` on a free port; stopped afterwards."""
-    with start_server("helpers.servers.cluster", env=_server_env(), inherit_env=False, cwd=tmp_path) as server:
+    with start_server(
+        "helpers.servers.cluster", env=_server_env(), inherit_env=False, cwd=tmp_path
+    ) as server:
         yield server.url
 
 

@@ -26,7 +26,6 @@ SERVER_MODULE = "helpers.servers.knowledge_base"
 KB_FILE = PROJECT_ROOT / "data" / "kb.json"
 
 
-
 def vacation_answer() -> str:
     """The vacation answer as written in data/kb.json."""
     entries = json.loads(KB_FILE.read_text(encoding="utf-8"))

@@ -26,9 +26,16 @@ from helpers.scenarios.readings import AGGREGATE_READINGS_TOOL, LOCAL_TOOLS, agg
 from helpers.servers.launch import start_server
 from helpers.servers.weather import TOKEN_ENV, TOOL_NAMES, build_server
 
-INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-              "params": {"protocolVersion": "2025-06-18", "capabilities": {},
-                         "clientInfo": {"name": "test", "version": "0"}}}
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "0"},
+    },
+}
 ACCEPT = {"Accept": "application/json, text/event-stream"}
 
 
@@ -51,7 +58,9 @@ def test_no_header_is_401(weather: tuple[str, str]) -> None:
 
 def test_wrong_token_is_401(weather: tuple[str, str]) -> None:
     url, token = weather
-    reply = httpx.post(url, json=INITIALIZE, headers={**ACCEPT, "Authorization": "Bearer wrong-token"}, timeout=10)
+    reply = httpx.post(
+        url, json=INITIALIZE, headers={**ACCEPT, "Authorization": "Bearer wrong-token"}, timeout=10
+    )
     assert reply.status_code == 401
     assert 'error="invalid_token"' in reply.headers["www-authenticate"]
     assert token not in reply.text
@@ -71,7 +80,10 @@ def test_right_header_lists_tools_and_counts_calls(weather: tuple[str, str]) -> 
 
     async def session_run() -> tuple[list[str], dict, dict, dict]:
         async with streamablehttp_client(url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as (
-            read, write, _):
+            read,
+            write,
+            _,
+        ):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 names = [t.name for t in (await session.list_tools()).tools]
@@ -86,28 +98,51 @@ def test_right_header_lists_tools_and_counts_calls(weather: tuple[str, str]) -> 
     assert after["tool_calls"]["get_weather"] == before["tool_calls"].get("get_weather", 0) + 1
 
 
-def test_seed_configs_end_to_end(weather: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_seed_configs_end_to_end(
+    weather: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The notebook-05 path: config -> secret store -> headers -> session -> filtered tools."""
     url, token = weather
     monkeypatch.delenv(TOKEN_ENV, raising=False)  # the client side reads the store, not the server's env
     store = SecretStore(tmp_path / "secrets.sqlite3")
     store.set(TOKEN_ENV, f"Bearer {token}")  # a secret header holds the whole header value
-    server = ExternalMCPServerConfig.parse({
-        "_name": "Weather MCP", "_userType": "weather_mcp", "_namespaces": ["bialt1u7_so1R3g0j"],
-        "_connection": {"_url": url, "_headers": {"Authorization": {"type": "secret", "value": TOKEN_ENV},
-                                                  "X-Retry": {"type": "literal", "value": "3"}}},
-    })
-    agent = AgentConfig.parse({
-        "_name": "Temperature Recommendations", "_userType": "temp_recommendations", "_type": "user_agent",
-        "_namespaces": ["bialt1u7_so1R3g0j"], "_config": {"model": "gpt-4o", "provider": "openai"},
-        "_tools": ["AggregateReadingsTool"], "_externalMcpServers": [
-            {"_userType": "weather_mcp", "_filter": {"_names": ["get_weather", "get_weather_by_datetime_range"]}}],
-    })
+    server = ExternalMCPServerConfig.parse(
+        {
+            "_name": "Weather MCP",
+            "_userType": "weather_mcp",
+            "_namespaces": ["bialt1u7_so1R3g0j"],
+            "_connection": {
+                "_url": url,
+                "_headers": {
+                    "Authorization": {"type": "secret", "value": TOKEN_ENV},
+                    "X-Retry": {"type": "literal", "value": "3"},
+                },
+            },
+        }
+    )
+    agent = AgentConfig.parse(
+        {
+            "_name": "Temperature Recommendations",
+            "_userType": "temp_recommendations",
+            "_type": "user_agent",
+            "_namespaces": ["bialt1u7_so1R3g0j"],
+            "_config": {"model": "gpt-4o", "provider": "openai"},
+            "_tools": ["AggregateReadingsTool"],
+            "_externalMcpServers": [
+                {
+                    "_userType": "weather_mcp",
+                    "_filter": {"_names": ["get_weather", "get_weather_by_datetime_range"]},
+                }
+            ],
+        }
+    )
     headers = server.connection.resolve_headers(lambda name: resolve_secret(name, store))
 
     async def tool_names() -> list[str]:
-        async with create_mcp_http_client(headers=headers) as http, \
-                streamable_http_client(server.connection.url, http_client=http) as (read, write, _):
+        async with (
+            create_mcp_http_client(headers=headers) as http,
+            streamable_http_client(server.connection.url, http_client=http) as (read, write, _),
+        ):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 return [t.name for t in (await session.list_tools()).tools]
@@ -121,7 +156,11 @@ def test_refuses_to_start_without_token(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
     done = subprocess.run(
         [sys.executable, "-m", "helpers.servers.weather", "--port", str(free_port())],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode != 0
     assert f"{TOKEN_ENV} is not set" in done.stderr
@@ -133,18 +172,31 @@ def test_tools_in_memory_with_clear_errors() -> None:
         async with create_connected_server_and_client_session(server._mcp_server) as session:
             return [
                 await session.call_tool("get_weather", {"location": "Paris"}),
-                await session.call_tool("get_weather_by_datetime_range",
-                                        {"location": "London, GB", "start": "2025-01-21T20:00:00Z",
-                                         "end": "2025-01-21T22:00:00Z"}),
-                await session.call_tool("get_weather_by_datetime_range",
-                                        {"location": "London", "start": "2025-01-21T22:00Z", "end": "2025-01-21T20:00Z"}),
-                await session.call_tool("get_weather_by_datetime_range",
-                                        {"location": "London", "start": "2024-01-01", "end": "2024-01-02"}),
+                await session.call_tool(
+                    "get_weather_by_datetime_range",
+                    {
+                        "location": "London, GB",
+                        "start": "2025-01-21T20:00:00Z",
+                        "end": "2025-01-21T22:00:00Z",
+                    },
+                ),
+                await session.call_tool(
+                    "get_weather_by_datetime_range",
+                    {"location": "London", "start": "2025-01-21T22:00Z", "end": "2025-01-21T20:00Z"},
+                ),
+                await session.call_tool(
+                    "get_weather_by_datetime_range",
+                    {"location": "London", "start": "2024-01-01", "end": "2024-01-02"},
+                ),
                 await session.call_tool("get_forecast", {"location": "tokyo", "days": 2}),
-                await session.call_tool("set_alert_threshold",
-                                        {"location": "Berlin", "metric": "temperature_c", "value": 0, "direction": "below"}),
+                await session.call_tool(
+                    "set_alert_threshold",
+                    {"location": "Berlin", "metric": "temperature_c", "value": 0, "direction": "below"},
+                ),
                 await session.call_tool("get_alerts", {"location": "Berlin"}),
-                await session.call_tool("set_alert_threshold", {"location": "Berlin", "metric": "snow", "value": 1}),
+                await session.call_tool(
+                    "set_alert_threshold", {"location": "Berlin", "metric": "snow", "value": 1}
+                ),
             ]
 
     unknown, span, backwards, outside, forecast, threshold, alerts, bad_metric = asyncio.run(calls())

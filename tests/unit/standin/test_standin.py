@@ -12,9 +12,18 @@ import pytest
 
 from helpers.standin import StandIn
 
-TIME_TOOL = {"type": "function", "function": {
-    "name": "get_current_time", "description": "Get the current time in a specific IANA time zone.",
-    "parameters": {"type": "object", "properties": {"timezone": {"type": "string"}}, "required": ["timezone"]}}}
+TIME_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_current_time",
+        "description": "Get the current time in a specific IANA time zone.",
+        "parameters": {
+            "type": "object",
+            "properties": {"timezone": {"type": "string"}},
+            "required": ["timezone"],
+        },
+    },
+}
 ASK_TIME = [{"role": "user", "content": "What time is it in Europe/Paris?"}]
 
 
@@ -43,9 +52,13 @@ def test_models_say_standin(standin):
 
 def test_plain_reply_is_labelled_and_counted(standin):
     before = standin.snapshot()["counts"].get("chat_requests", 0)
-    reply = client(standin).chat.completions.create(model="standin-tool-planner",
-                                                    messages=[{"role": "user", "content": "Hello"}])
-    assert "stand-in" in reply.choices[0].message.content and "not a language model" in reply.choices[0].message.content
+    reply = client(standin).chat.completions.create(
+        model="standin-tool-planner", messages=[{"role": "user", "content": "Hello"}]
+    )
+    assert (
+        "stand-in" in reply.choices[0].message.content
+        and "not a language model" in reply.choices[0].message.content
+    )
     assert reply.choices[0].finish_reason == "stop"
     assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens > 0
     assert standin.snapshot()["counts"]["chat_requests"] == before + 1
@@ -58,9 +71,13 @@ def test_tool_call_then_answer_from_result(standin):
     assert first.choices[0].finish_reason == "tool_calls"
     assert call.function.name == "get_current_time"
     assert json.loads(call.function.arguments) == {"timezone": "Europe/Paris"}
-    result = json.dumps({"timezone": "Europe/Paris", "datetime": "2026-11-21T17:43:05+01:00", "is_dst": False})
-    messages = ASK_TIME + [first.choices[0].message.model_dump(exclude_none=True),
-                           {"role": "tool", "tool_call_id": call.id, "content": result}]
+    result = json.dumps(
+        {"timezone": "Europe/Paris", "datetime": "2026-11-21T17:43:05+01:00", "is_dst": False}
+    )
+    messages = ASK_TIME + [
+        first.choices[0].message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": result},
+    ]
     final = c.chat.completions.create(model="standin-tool-planner", messages=messages, tools=[TIME_TOOL])
     text = final.choices[0].message.content
     assert final.choices[0].message.tool_calls is None
@@ -70,7 +87,9 @@ def test_tool_call_then_answer_from_result(standin):
 def test_async_client(standin):
     async def ask():
         async with openai.AsyncOpenAI(base_url=standin.base_url, api_key=standin.api_key) as c:
-            return await c.chat.completions.create(model="standin-tool-planner", messages=ASK_TIME, tools=[TIME_TOOL])
+            return await c.chat.completions.create(
+                model="standin-tool-planner", messages=ASK_TIME, tools=[TIME_TOOL]
+            )
 
     reply = asyncio.run(ask())
     assert reply.choices[0].message.tool_calls[0].function.name == "get_current_time"
@@ -78,8 +97,12 @@ def test_async_client(standin):
 
 def test_streamed_tool_call_deltas_reassemble(standin):
     stream = client(standin).chat.completions.create(
-        model="standin-tool-planner", messages=ASK_TIME, tools=[TIME_TOOL], stream=True,
-        stream_options={"include_usage": True})
+        model="standin-tool-planner",
+        messages=ASK_TIME,
+        tools=[TIME_TOOL],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
     name, arguments, finish, usage = "", "", None, None
     for chunk in stream:
         if chunk.usage:
@@ -95,9 +118,16 @@ def test_streamed_tool_call_deltas_reassemble(standin):
 
 
 def test_streamed_text_ends_with_done(standin):
-    with httpx.stream("POST", standin.base_url + "/chat/completions", json={
-            "model": "standin-tool-planner", "messages": [{"role": "user", "content": "hi"}], "stream": True},
-            headers={"Authorization": f"Bearer {standin.api_key}"}) as response:
+    with httpx.stream(
+        "POST",
+        standin.base_url + "/chat/completions",
+        json={
+            "model": "standin-tool-planner",
+            "messages": [{"role": "user", "content": "hi"}],
+            "stream": True,
+        },
+        headers={"Authorization": f"Bearer {standin.api_key}"},
+    ) as response:
         lines = [line for line in response.iter_lines() if line]
     assert response.headers["content-type"].startswith("text/event-stream")
     assert lines[-1] == "data: [DONE]"
@@ -112,8 +142,13 @@ def test_wrong_key_is_401(standin):
 
 def test_azure_route_right_key_wrong_key_unknown_deployment(standin):
     def azure(key, deployment="standin-deployment"):
-        return openai.AzureOpenAI(azure_endpoint=standin.url, azure_deployment=deployment, api_key=key,
-                                  api_version="2024-10-21", max_retries=0)
+        return openai.AzureOpenAI(
+            azure_endpoint=standin.url,
+            azure_deployment=deployment,
+            api_key=key,
+            api_version="2024-10-21",
+            max_retries=0,
+        )
 
     reply = azure(standin.api_key).chat.completions.create(model="standin-deployment", messages=ASK_TIME)
     assert reply.choices[0].message.content and standin.last_auth == "api-key"
@@ -128,12 +163,21 @@ def test_azure_route_right_key_wrong_key_unknown_deployment(standin):
 
 def test_azure_bearer_uses_token_verifier():
     with StandIn(token_verifier=lambda token: token == "good-token") as server:
-        ok = openai.AzureOpenAI(azure_endpoint=server.url, azure_deployment="standin-deployment",
-                                azure_ad_token_provider=lambda: "good-token", api_version="2024-10-21")
+        ok = openai.AzureOpenAI(
+            azure_endpoint=server.url,
+            azure_deployment="standin-deployment",
+            azure_ad_token_provider=lambda: "good-token",
+            api_version="2024-10-21",
+        )
         ok.chat.completions.create(model="standin-deployment", messages=ASK_TIME)
         assert server.last_auth == "bearer"
-        bad = openai.AzureOpenAI(azure_endpoint=server.url, azure_deployment="standin-deployment",
-                                 azure_ad_token_provider=lambda: "forged", api_version="2024-10-21", max_retries=0)
+        bad = openai.AzureOpenAI(
+            azure_endpoint=server.url,
+            azure_deployment="standin-deployment",
+            azure_ad_token_provider=lambda: "forged",
+            api_version="2024-10-21",
+            max_retries=0,
+        )
         with pytest.raises(openai.AuthenticationError):
             bad.chat.completions.create(model="standin-deployment", messages=ASK_TIME)
 
@@ -141,7 +185,9 @@ def test_azure_bearer_uses_token_verifier():
 def test_429_with_retry_after_is_retried_by_the_sdk(standin):
     standin.inject("status", status=429, retry_after=0.2)
     before = standin.snapshot()["counts"].get("chat_requests", 0)
-    reply = client(standin, max_retries=2).chat.completions.create(model="standin-tool-planner", messages=ASK_TIME)
+    reply = client(standin, max_retries=2).chat.completions.create(
+        model="standin-tool-planner", messages=ASK_TIME
+    )
     assert reply.choices[0].message.content
     counts = standin.snapshot()["counts"]
     assert counts["chat_requests"] == before + 2 and counts["errors_429"] >= 1
@@ -150,7 +196,9 @@ def test_429_with_retry_after_is_retried_by_the_sdk(standin):
 def test_500_without_retries_fails_clearly(standin):
     standin.inject("status", status=500)
     with pytest.raises(openai.InternalServerError, match="injected on purpose"):
-        client(standin, max_retries=0).chat.completions.create(model="standin-tool-planner", messages=ASK_TIME)
+        client(standin, max_retries=0).chat.completions.create(
+            model="standin-tool-planner", messages=ASK_TIME
+        )
 
 
 def test_slow_reply_hits_client_timeout(standin):
@@ -158,13 +206,16 @@ def test_slow_reply_hits_client_timeout(standin):
     started = time.monotonic()
     with pytest.raises(openai.APITimeoutError):
         client(standin, max_retries=0, timeout=0.3).chat.completions.create(
-            model="standin-tool-planner", messages=ASK_TIME)
+            model="standin-tool-planner", messages=ASK_TIME
+        )
     assert time.monotonic() - started < 1.0
 
 
 def test_ignore_tools_fault_answers_without_calling(standin):
     standin.inject("ignore_tools")
-    reply = client(standin).chat.completions.create(model="standin-tool-planner", messages=ASK_TIME, tools=[TIME_TOOL])
+    reply = client(standin).chat.completions.create(
+        model="standin-tool-planner", messages=ASK_TIME, tools=[TIME_TOOL]
+    )
     assert reply.choices[0].message.tool_calls is None
     assert "ignore" in reply.choices[0].message.content
 
@@ -172,26 +223,59 @@ def test_ignore_tools_fault_answers_without_calling(standin):
 def test_faults_over_http(standin):
     headers = {"Authorization": f"Bearer {standin.api_key}"}
     assert httpx.post(standin.url + "/standin/faults", json={"kind": "bogus"}).status_code == 400
-    assert httpx.post(standin.url + "/standin/faults", json={"kind": "status", "status": 500}).status_code == 200
-    response = httpx.post(standin.base_url + "/chat/completions", headers=headers,
-                          json={"model": "standin-tool-planner", "messages": ASK_TIME})
+    assert (
+        httpx.post(standin.url + "/standin/faults", json={"kind": "status", "status": 500}).status_code == 200
+    )
+    response = httpx.post(
+        standin.base_url + "/chat/completions",
+        headers=headers,
+        json={"model": "standin-tool-planner", "messages": ASK_TIME},
+    )
     assert response.status_code == 500
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ({"messages": ASK_TIME}, "model parameter"),
-    ({"model": "standin-tool-planner", "messages": []}, "non-empty"),
-    ({"model": "standin-tool-planner", "messages": [{"role": "robot", "content": "x"}]}, "role"),
-    ({"model": "standin-tool-planner", "messages": ASK_TIME + [{"role": "tool", "content": "x"}]}, "tool_call_id"),
-    ({"model": "standin-tool-planner", "messages": ASK_TIME + [
-        {"role": "assistant", "tool_calls": [{"id": "a", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
-        {"role": "user", "content": "next"}]}, "must be followed by tool messages"),
-    ({"model": "standin-tool-planner", "messages": ASK_TIME, "tools": [{"type": "function"}]}, "tools[0]"),
-    ({"model": "standin-tool-planner", "messages": ASK_TIME, "tools": "nope"}, "'tools' must be an array"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({"messages": ASK_TIME}, "model parameter"),
+        ({"model": "standin-tool-planner", "messages": []}, "non-empty"),
+        ({"model": "standin-tool-planner", "messages": [{"role": "robot", "content": "x"}]}, "role"),
+        (
+            {"model": "standin-tool-planner", "messages": ASK_TIME + [{"role": "tool", "content": "x"}]},
+            "tool_call_id",
+        ),
+        (
+            {
+                "model": "standin-tool-planner",
+                "messages": ASK_TIME
+                + [
+                    {
+                        "role": "assistant",
+                        "tool_calls": [
+                            {"id": "a", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+                        ],
+                    },
+                    {"role": "user", "content": "next"},
+                ],
+            },
+            "must be followed by tool messages",
+        ),
+        (
+            {"model": "standin-tool-planner", "messages": ASK_TIME, "tools": [{"type": "function"}]},
+            "tools[0]",
+        ),
+        (
+            {"model": "standin-tool-planner", "messages": ASK_TIME, "tools": "nope"},
+            "'tools' must be an array",
+        ),
+    ],
+)
 def test_invalid_requests_get_openai_style_400(standin, body, fragment):
-    response = httpx.post(standin.base_url + "/chat/completions", json=body,
-                          headers={"Authorization": f"Bearer {standin.api_key}"})
+    response = httpx.post(
+        standin.base_url + "/chat/completions",
+        json=body,
+        headers={"Authorization": f"Bearer {standin.api_key}"},
+    )
     assert response.status_code == 400
     assert fragment in response.json()["error"]["message"]
     assert response.json()["error"]["type"] == "invalid_request_error"
@@ -201,20 +285,27 @@ def test_bad_json_body_and_unknown_model(standin):
     headers = {"Authorization": f"Bearer {standin.api_key}", "content-type": "application/json"}
     bad = httpx.post(standin.base_url + "/chat/completions", content=b"{not json", headers=headers)
     assert bad.status_code == 400 and "not valid JSON" in bad.json()["error"]["message"]
-    unknown = httpx.post(standin.base_url + "/chat/completions", headers=headers,
-                         json={"model": "gpt-5", "messages": ASK_TIME})
+    unknown = httpx.post(
+        standin.base_url + "/chat/completions", headers=headers, json={"model": "gpt-5", "messages": ASK_TIME}
+    )
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "model_not_found"
     assert standin.running  # nothing crashed
 
 
 def test_seed_cassette_replays_the_qwen_run(standin):
-    doc = json.loads((__import__("helpers.standin.cassette", fromlist=["x"]).CASSETTE_DIR
-                      / "seed-002-qwen3-4b.json").read_text())
+    doc = json.loads(
+        (
+            __import__("helpers.standin.cassette", fromlist=["x"]).CASSETTE_DIR / "seed-002-qwen3-4b.json"
+        ).read_text()
+    )
     first = doc["exchanges"][0]["request"]
-    tools = [{"type": "function", "function": {"name": n, "parameters": {"type": "object", "properties": {}}}}
-             for n in first["tools"]]
-    reply = client(standin).chat.completions.create(model="standin-tool-planner", messages=first["messages"],
-                                                    tools=tools)
+    tools = [
+        {"type": "function", "function": {"name": n, "parameters": {"type": "object", "properties": {}}}}
+        for n in first["tools"]
+    ]
+    reply = client(standin).chat.completions.create(
+        model="standin-tool-planner", messages=first["messages"], tools=tools
+    )
     assert reply.system_fingerprint == "standin-cassette:seed-002-qwen3-4b"
     assert reply.choices[0].message.tool_calls[0].id == "e5d76aed-84fe-4d8f-8ae0-67f6ecd25b89"
     assert reply.model == "standin-tool-planner"  # says who answered, not "qwen3-4b"

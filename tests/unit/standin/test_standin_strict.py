@@ -15,19 +15,36 @@ from helpers.standin import StandIn
 from helpers.standin import validate as rules
 
 MODEL = "standin-tool-planner"
-TIME_TOOL = {"type": "function", "function": {
-    "name": "get_current_time", "description": "Get the current time in a specific IANA time zone.",
-    "parameters": {"type": "object", "properties": {"timezone": {"type": "string"}}, "required": ["timezone"]}}}
+TIME_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_current_time",
+        "description": "Get the current time in a specific IANA time zone.",
+        "parameters": {
+            "type": "object",
+            "properties": {"timezone": {"type": "string"}},
+            "required": ["timezone"],
+        },
+    },
+}
 QUESTION = {"role": "user", "content": "What time is it in Europe/Paris?"}
-CALL = {"id": "call_1", "type": "function",
-        "function": {"name": "get_current_time", "arguments": json.dumps({"timezone": "Europe/Paris"})}}
+CALL = {
+    "id": "call_1",
+    "type": "function",
+    "function": {"name": "get_current_time", "arguments": json.dumps({"timezone": "Europe/Paris"})},
+}
 RESULT = json.dumps({"timezone": "Europe/Paris", "datetime": "2026-11-21T17:43:05+01:00", "is_dst": False})
 
 
-def conversation(assistant: dict | None = None, tool: dict | None = None, call: dict | None = None) -> list[dict]:
+def conversation(
+    assistant: dict | None = None, tool: dict | None = None, call: dict | None = None
+) -> list[dict]:
     """Question, the assistant's tool call, and its result, with the given fields changed."""
-    return [QUESTION, {"role": "assistant", "tool_calls": [{**CALL, **(call or {})}], **(assistant or {})},
-            {"role": "tool", "tool_call_id": "call_1", "content": RESULT, **(tool or {})}]
+    return [
+        QUESTION,
+        {"role": "assistant", "tool_calls": [{**CALL, **(call or {})}], **(assistant or {})},
+        {"role": "tool", "tool_call_id": "call_1", "content": RESULT, **(tool or {})},
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -69,16 +86,21 @@ def test_assistant_content_null_is_refused_in_strict_mode(strict):
 
 def test_assistant_content_null_is_accepted_in_default_mode(lenient):
     reply = client(lenient).chat.completions.create(
-        model=MODEL, messages=conversation(assistant={"content": None}), tools=[TIME_TOOL])
+        model=MODEL, messages=conversation(assistant={"content": None}), tools=[TIME_TOOL]
+    )
     assert reply.choices[0].finish_reason == "stop"
     assert "5:43 PM" in reply.choices[0].message.content  # answered from the tool result
 
 
-@pytest.mark.parametrize("assistant", [{}, {"content": ""}, {"content": "Let me look that up."}],
-                         ids=["content left out", "empty string", "text"])
+@pytest.mark.parametrize(
+    "assistant",
+    [{}, {"content": ""}, {"content": "Let me look that up."}],
+    ids=["content left out", "empty string", "text"],
+)
 def test_the_shapes_the_fix_suggests_pass_strict_mode(strict, assistant):
     reply = client(strict).chat.completions.create(
-        model=MODEL, messages=conversation(assistant=assistant), tools=[TIME_TOOL])
+        model=MODEL, messages=conversation(assistant=assistant), tools=[TIME_TOOL]
+    )
     assert "Europe/Paris" in reply.choices[0].message.content
 
 
@@ -86,8 +108,11 @@ def test_a_whole_sdk_tool_loop_passes_strict_mode(strict):
     c = client(strict)
     first = c.chat.completions.create(model=MODEL, messages=[QUESTION], tools=[TIME_TOOL], tool_choice="auto")
     call = first.choices[0].message.tool_calls[0]
-    messages = [QUESTION, first.choices[0].message.model_dump(exclude_none=True),
-                {"role": "tool", "tool_call_id": call.id, "content": RESULT}]
+    messages = [
+        QUESTION,
+        first.choices[0].message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": RESULT},
+    ]
     final = c.chat.completions.create(model=MODEL, messages=messages, tools=[TIME_TOOL])
     assert final.choices[0].finish_reason == "stop" and "5:43 PM" in final.choices[0].message.content
 
@@ -95,27 +120,73 @@ def test_a_whole_sdk_tool_loop_passes_strict_mode(strict):
 # --- one case per other rule: refused when strict, accepted by default -------------------------------------
 
 CASES = {
-    rules.MISSING_CONTENT: (dict(messages=conversation(tool={"content": None}), tools=[TIME_TOOL]),
-                            "messages[2].content"),
-    rules.CONTENT_TYPE: (dict(messages=conversation(tool={"content": {"timezone": "Europe/Paris"}}),
-                              tools=[TIME_TOOL]), "messages[2].content"),
-    rules.CONTENT_PARTS_ROLE: (dict(messages=[{"role": "system", "content": [{"type": "text", "text": "Be brief."}]},
-                                              QUESTION]), "messages[0].content"),
-    rules.DEVELOPER_ROLE: (dict(messages=[{"role": "developer", "content": "Be brief."}, QUESTION]),
-                           "messages[0].role"),
-    rules.EMPTY_TOOL_CALLS: (dict(messages=[QUESTION, {"role": "assistant", "content": "Paris?", "tool_calls": []},
-                                            {"role": "user", "content": "Yes, Paris."}]), "messages[1].tool_calls"),
-    rules.TOOL_CALL_SHAPE: (dict(messages=[QUESTION, {"role": "assistant", "tool_calls": [
-        {"id": "call_1", "function": CALL["function"]}]}, conversation()[2]], tools=[TIME_TOOL]),
-                            "messages[1].tool_calls[0].type"),
-    rules.TOOL_CALL_ARGUMENTS: (dict(messages=conversation(call={"function": {
-        "name": "get_current_time", "arguments": '{"timezone": "Europe/Par'}}), tools=[TIME_TOOL]),
-                                "messages[1].tool_calls[0].function.arguments"),
-    rules.NAME_NOT_STRING: (dict(messages=conversation(tool={"name": None}), tools=[TIME_TOOL]), "messages[2].name"),
-    rules.TOOL_DEFINITION: (dict(messages=[QUESTION], tools=[{"type": "function", "function": {
-        "name": "get_current_time", "description": "Get the current time."}}]), "tools[0].function.parameters"),
+    rules.MISSING_CONTENT: (
+        dict(messages=conversation(tool={"content": None}), tools=[TIME_TOOL]),
+        "messages[2].content",
+    ),
+    rules.CONTENT_TYPE: (
+        dict(messages=conversation(tool={"content": {"timezone": "Europe/Paris"}}), tools=[TIME_TOOL]),
+        "messages[2].content",
+    ),
+    rules.CONTENT_PARTS_ROLE: (
+        dict(messages=[{"role": "system", "content": [{"type": "text", "text": "Be brief."}]}, QUESTION]),
+        "messages[0].content",
+    ),
+    rules.DEVELOPER_ROLE: (
+        dict(messages=[{"role": "developer", "content": "Be brief."}, QUESTION]),
+        "messages[0].role",
+    ),
+    rules.EMPTY_TOOL_CALLS: (
+        dict(
+            messages=[
+                QUESTION,
+                {"role": "assistant", "content": "Paris?", "tool_calls": []},
+                {"role": "user", "content": "Yes, Paris."},
+            ]
+        ),
+        "messages[1].tool_calls",
+    ),
+    rules.TOOL_CALL_SHAPE: (
+        dict(
+            messages=[
+                QUESTION,
+                {"role": "assistant", "tool_calls": [{"id": "call_1", "function": CALL["function"]}]},
+                conversation()[2],
+            ],
+            tools=[TIME_TOOL],
+        ),
+        "messages[1].tool_calls[0].type",
+    ),
+    rules.TOOL_CALL_ARGUMENTS: (
+        dict(
+            messages=conversation(
+                call={"function": {"name": "get_current_time", "arguments": '{"timezone": "Europe/Par'}}
+            ),
+            tools=[TIME_TOOL],
+        ),
+        "messages[1].tool_calls[0].function.arguments",
+    ),
+    rules.NAME_NOT_STRING: (
+        dict(messages=conversation(tool={"name": None}), tools=[TIME_TOOL]),
+        "messages[2].name",
+    ),
+    rules.TOOL_DEFINITION: (
+        dict(
+            messages=[QUESTION],
+            tools=[
+                {
+                    "type": "function",
+                    "function": {"name": "get_current_time", "description": "Get the current time."},
+                }
+            ],
+        ),
+        "tools[0].function.parameters",
+    ),
     rules.TOOL_CHOICE: (dict(messages=[QUESTION], tool_choice="auto"), "tool_choice"),
-    rules.STREAM_OPTIONS: (dict(messages=[QUESTION], stream_options={"include_usage": True}), "stream_options"),
+    rules.STREAM_OPTIONS: (
+        dict(messages=[QUESTION], stream_options={"include_usage": True}),
+        "stream_options",
+    ),
     rules.DEPRECATED_FUNCTIONS: (dict(messages=[QUESTION], functions=[TIME_TOOL["function"]]), "functions"),
     rules.UNKNOWN_FIELD: (dict(messages=[QUESTION], extra_body={"top_k": 40}), "top_k"),
 }
@@ -143,31 +214,49 @@ def test_each_rule_is_accepted_in_default_mode(lenient, rule):
     assert reply.choices[0].message.content or reply.choices[0].message.tool_calls
 
 
-@pytest.mark.parametrize("arguments, found", [
-    ({"timezone": "Europe/Paris"}, "a JSON object, not a string holding JSON"),
-    ("", "not valid JSON"),
-    ('["Europe/Paris"]', "JSON, but a array, not an object"),
-])
+@pytest.mark.parametrize(
+    "arguments, found",
+    [
+        ({"timezone": "Europe/Paris"}, "a JSON object, not a string holding JSON"),
+        ("", "not valid JSON"),
+        ('["Europe/Paris"]', "JSON, but a array, not an object"),
+    ],
+)
 def test_other_unusable_arguments(strict, arguments, found):
-    error = refused(strict, messages=conversation(call={"function": {"name": "get_current_time",
-                                                                     "arguments": arguments}}), tools=[TIME_TOOL])
+    error = refused(
+        strict,
+        messages=conversation(call={"function": {"name": "get_current_time", "arguments": arguments}}),
+        tools=[TIME_TOOL],
+    )
     assert error.code == "strict_tool_call_arguments" and found in error.body["message"]
 
 
 def test_several_problems_the_first_is_named_and_the_rest_counted(strict):
-    error = refused(strict, messages=conversation(assistant={"content": None}, tool={"name": None}),
-                    tools=[TIME_TOOL], extra_body={"top_k": 40})
+    error = refused(
+        strict,
+        messages=conversation(assistant={"content": None}, tool={"name": None}),
+        tools=[TIME_TOOL],
+        extra_body={"top_k": 40},
+    )
     assert error.param == "top_k"  # request order: top-level fields first
     assert "2 more strict-mode problem(s)" in error.body["message"]
 
 
 def test_the_azure_route_is_strict_too():
     with StandIn(cassettes=[], strict=True) as server:
-        azure = openai.AzureOpenAI(azure_endpoint=server.url, azure_deployment="standin-deployment",
-                                   api_key=server.api_key, api_version="2024-10-21", max_retries=0)
+        azure = openai.AzureOpenAI(
+            azure_endpoint=server.url,
+            azure_deployment="standin-deployment",
+            api_key=server.api_key,
+            api_version="2024-10-21",
+            max_retries=0,
+        )
         with pytest.raises(openai.BadRequestError) as caught:
-            azure.chat.completions.create(model="standin-deployment", tools=[TIME_TOOL],
-                                          messages=conversation(assistant={"content": None}))
+            azure.chat.completions.create(
+                model="standin-deployment",
+                tools=[TIME_TOOL],
+                messages=conversation(assistant={"content": None}),
+            )
     assert caught.value.param == "messages[1].content"
 
 

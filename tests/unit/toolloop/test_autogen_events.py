@@ -39,8 +39,14 @@ def _tool_run(final) -> TaskResult:
     return _task(
         TextMessage(source="user", content="What time is it in Europe/Paris?"),
         ToolCallRequestEvent(source="agent", content=[CALL]),
-        ToolCallExecutionEvent(source="agent", content=[
-            FunctionExecutionResult(content=BLOCKS, name="get_current_time", call_id="call_1", is_error=False)]),
+        ToolCallExecutionEvent(
+            source="agent",
+            content=[
+                FunctionExecutionResult(
+                    content=BLOCKS, name="get_current_time", call_id="call_1", is_error=False
+                )
+            ],
+        ),
         final,
     )
 
@@ -49,14 +55,17 @@ def test_tool_call_detected_with_its_name_and_arguments() -> None:
     run = _tool_run(TextMessage(source="agent", content="It is 5:43 PM in Paris."))
     assert tool_was_called(run)
     assert [(c.name, json.loads(c.arguments)) for c in tool_calls_in(run)] == [
-        ("get_current_time", {"timezone": "Europe/Paris"})]
+        ("get_current_time", {"timezone": "Europe/Paris"})
+    ]
     assert final_answer(run) == "It is 5:43 PM in Paris."
     assert answered_from_tools(run)
 
 
 def test_tool_call_ignored_is_detected() -> None:
-    run = _task(TextMessage(source="user", content="What time is it in Europe/Paris?"),
-                TextMessage(source="agent", content="It is probably around noon."))
+    run = _task(
+        TextMessage(source="user", content="What time is it in Europe/Paris?"),
+        TextMessage(source="agent", content="It is probably around noon."),
+    )
     assert not tool_was_called(run)
     assert tool_calls_in(run) == [] and tool_results_in(run) == []
     assert not answered_from_tools(run)
@@ -84,4 +93,3 @@ def test_result_json_unwraps_mcp_content_blocks_and_plain_text() -> None:
 
 def test_final_answer_empty_without_agent_message() -> None:
     assert final_answer(_task(TextMessage(source="user", content="hi"))) == ""
-

@@ -27,7 +27,6 @@ SYSTEM = {"role": "system", "content": "You are an SRE assistant. Use the tools.
 USER = {"role": "user", "content": "What is the weather in Oslo?"}
 
 
-
 # --- scripted replies -------------------------------------------------------------------------
 
 
@@ -37,16 +36,26 @@ def call(name: str, arguments: Any, call_id: str | None = "call_1") -> dict[str,
     return {"id": call_id, "type": "function", "function": {"name": name, "arguments": text}}
 
 
-def completion(content: str | None = None, calls: list[dict[str, Any]] | None = None,
-               finish_reason: str | None = None) -> dict[str, Any]:
+def completion(
+    content: str | None = None, calls: list[dict[str, Any]] | None = None, finish_reason: str | None = None
+) -> dict[str, Any]:
     """A full chat.completion body, as a server would send it."""
     message: dict[str, Any] = {"role": "assistant", "content": content}
     if calls is not None:
         message["tool_calls"] = calls
     return {
-        "id": "chatcmpl-test", "object": "chat.completion", "created": 1760000000, "model": "recorded-model",
-        "choices": [{"index": 0, "message": message, "logprobs": None,
-                     "finish_reason": finish_reason or ("tool_calls" if calls else "stop")}],
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 1760000000,
+        "model": "recorded-model",
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": finish_reason or ("tool_calls" if calls else "stop"),
+            }
+        ],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
     }
 
@@ -64,7 +73,9 @@ class Script(Cassette):
             return None
         response = self.exchanges[min(turn, len(self.exchanges) - 1)]["response"]
         # the real matching and replay code, on an exchange recorded for exactly this request
-        return Cassette(self.name, [{"request": {"messages": request["messages"]}, "response": response}]).match(request)
+        return Cassette(
+            self.name, [{"request": {"messages": request["messages"]}, "response": response}]
+        ).match(request)
 
 
 def client_for(standin: StandIn) -> openai.AsyncOpenAI:
@@ -76,7 +87,8 @@ async def run(standin: StandIn, cassette: Cassette, toolbox: Toolbox, **options:
     client = client_for(standin)
     try:
         return await asyncio.wait_for(
-            run_tool_loop(client, [SYSTEM, USER], toolbox, model=MODEL, **options), 30)
+            run_tool_loop(client, [SYSTEM, USER], toolbox, model=MODEL, **options), 30
+        )
     finally:
         await client.close()
 
@@ -116,14 +128,27 @@ async def test_happy_path_with_an_exact_cassette(standin: StandIn) -> None:
     """Tool call -> result -> answer, replayed by an ordinary cassette that matches the whole conversation."""
     first_call = call("get_weather", {"city": "Oslo"}, "call_abc")
     result = {"city": "Oslo", "temperature": 4, "unit": "celsius"}
-    cassette = Cassette("happy", [
-        {"request": {"messages": [SYSTEM, USER], "tools": ["get_weather"]},
-         "response": completion(None, [first_call])},
-        {"request": {"messages": [SYSTEM, USER, {"role": "assistant", "content": "", "tool_calls": [first_call]},
-                                  {"role": "tool", "tool_call_id": "call_abc", "content": json.dumps(result)}],
-                     "tools": ["get_weather"]},
-         "response": ANSWER},
-    ])
+    cassette = Cassette(
+        "happy",
+        [
+            {
+                "request": {"messages": [SYSTEM, USER], "tools": ["get_weather"]},
+                "response": completion(None, [first_call]),
+            },
+            {
+                "request": {
+                    "messages": [
+                        SYSTEM,
+                        USER,
+                        {"role": "assistant", "content": "", "tool_calls": [first_call]},
+                        {"role": "tool", "tool_call_id": "call_abc", "content": json.dumps(result)},
+                    ],
+                    "tools": ["get_weather"],
+                },
+                "response": ANSWER,
+            },
+        ],
+    )
     toolbox = weather_toolbox()
     transcript = await run(standin, cassette, toolbox)
 
@@ -148,10 +173,13 @@ async def test_happy_path_with_an_exact_cassette(standin: StandIn) -> None:
 @pytest.mark.anyio
 async def test_finish_reason_tool_calls_without_calls_stops(standin: StandIn) -> None:
     """As in seed 002: the last reply says finish_reason "tool_calls" but has none; that is the answer."""
-    script = Script("seed-002-like", [
-        completion("", [call("get_weather", {"city": "Oslo"})]),
-        completion("The root cause: it is cold.", [], finish_reason="tool_calls"),
-    ])
+    script = Script(
+        "seed-002-like",
+        [
+            completion("", [call("get_weather", {"city": "Oslo"})]),
+            completion("The root cause: it is cold.", [], finish_reason="tool_calls"),
+        ],
+    )
     transcript = await run(standin, script, weather_toolbox())
     assert transcript.stop_reason == "answered"
     assert transcript.final_answer == "The root cause: it is cold."
@@ -164,13 +192,15 @@ async def test_the_real_seed_cassette_stops_on_absent_tool_calls(standin: StandI
     """The recorded seed-002 conversation, replayed by the stand-in with tools answering its own results."""
     seed = next(c for c in StandIn().cassettes if c.name == "seed-002-qwen3-4b")
     script = Script("seed-002", [e["response"] for e in seed.exchanges])
-    names = [t["function"]["name"] for t in
-             seed.exchanges[0]["response"]["choices"][0]["message"]["tool_calls"]]
+    names = [
+        t["function"]["name"] for t in seed.exchanges[0]["response"]["choices"][0]["message"]["tool_calls"]
+    ]
     names = list(dict.fromkeys(names + ["get_kubernetes_pod_memory_data", "get_kubernetes_pod_cpu_data"]))
 
     def make(name: str) -> Tool:
         async def run_(arguments: dict[str, Any]) -> ToolOutput:
             return ToolOutput(f"{name} ok")
+
         return Tool(name, name, {"type": "object", "properties": {}}, run_)
 
     transcript = await run(standin, script, Toolbox([make(n) for n in names]))
@@ -200,7 +230,10 @@ async def test_bad_arguments_become_readable_tool_messages(standin: StandIn, cas
     toolbox = weather_toolbox()
     transcript = await run(standin, script, toolbox)
 
-    assert transcript.stop_reason == "answered" and transcript.final_answer == ANSWER["choices"][0]["message"]["content"]
+    assert (
+        transcript.stop_reason == "answered"
+        and transcript.final_answer == ANSWER["choices"][0]["message"]["content"]
+    )
     assert WEATHER_CALLS == []  # the tool never ran on bad arguments
     messages = sent_messages(standin)
     assistant = [m for m in messages if m["role"] == "assistant"][-1]
@@ -247,7 +280,9 @@ async def test_a_tool_that_raises(standin: StandIn) -> None:
         """Run SQL."""
         raise PermissionError("attempt to write a readonly database")
 
-    script = Script("raises", [completion(None, [call("query_db", {"sql": "delete from t"})]), completion("Refused.")])
+    script = Script(
+        "raises", [completion(None, [call("query_db", {"sql": "delete from t"})]), completion("Refused.")]
+    )
     transcript = await run(standin, script, Toolbox([local_tool(query_db)]))
     (reply,) = tool_messages(sent_messages(standin))
     assert reply["content"] == "Error: query_db failed: PermissionError: attempt to write a readonly database"
@@ -292,11 +327,20 @@ async def test_slow_tools_are_cancelled_and_the_loop_goes_on(standin: StandIn) -
         """Quick."""
         return "quick"
 
-    script = Script("slow", [
-        completion(None, [call("slow_async", {"seconds": 30}, "c1"), call("slow_sync", {"seconds": 30}, "c2"),
-                          call("fast", {}, "c3")]),
-        completion("Gave up on the slow ones."),
-    ])
+    script = Script(
+        "slow",
+        [
+            completion(
+                None,
+                [
+                    call("slow_async", {"seconds": 30}, "c1"),
+                    call("slow_sync", {"seconds": 30}, "c2"),
+                    call("fast", {}, "c3"),
+                ],
+            ),
+            completion("Gave up on the slow ones."),
+        ],
+    )
     toolbox = Toolbox([local_tool(slow_async), local_tool(slow_sync), local_tool(fast)])
     started = time.monotonic()
     try:
@@ -309,8 +353,10 @@ async def test_slow_tools_are_cancelled_and_the_loop_goes_on(standin: StandIn) -
     assert cancelled.is_set()
     replies = {m["tool_call_id"]: m["content"] for m in tool_messages(sent_messages(standin))}
     for call_id, name in (("c1", "slow_async"), ("c2", "slow_sync")):
-        assert replies[call_id] == (f"Error: {name} did not finish within 0.3 s and was cancelled. "
-                                    "Try again later or with narrower arguments.")
+        assert replies[call_id] == (
+            f"Error: {name} did not finish within 0.3 s and was cancelled. "
+            "Try again later or with narrower arguments."
+        )
     assert replies["c3"] == "quick"
     assert [r.problem for r in transcript.tool_runs] == ["timeout", "timeout", None]
     assert transcript.stop_reason == "answered" and transcript.final_answer == "Gave up on the slow ones."
@@ -322,11 +368,14 @@ async def test_the_calls_of_one_turn_run_concurrently(standin: StandIn) -> None:
         async def nap(arguments: dict[str, Any]) -> ToolOutput:
             await asyncio.sleep(0.2)
             return ToolOutput(f"slept {index}")
+
         return Tool(f"nap_{index}", "Sleeps 0.2 s.", {"type": "object", "properties": {}}, nap)
 
     toolbox = Toolbox([make(i) for i in range(5)])
-    script = Script("parallel", [completion(None, [call(f"nap_{i}", {}, f"c{i}") for i in range(5)]),
-                                 completion("Rested.")])
+    script = Script(
+        "parallel",
+        [completion(None, [call(f"nap_{i}", {}, f"c{i}") for i in range(5)]), completion("Rested.")],
+    )
     started = time.monotonic()
     transcript = await run(standin, script, toolbox)
     elapsed = time.monotonic() - started
@@ -364,7 +413,9 @@ async def test_empty_reply(standin: StandIn, content: str | None) -> None:
 
 @pytest.mark.anyio
 async def test_tool_calls_with_finish_reason_stop_are_run(standin: StandIn) -> None:
-    script = Script("stop-with-calls", [completion(None, [call("get_weather", {"city": "Oslo"})], "stop"), ANSWER])
+    script = Script(
+        "stop-with-calls", [completion(None, [call("get_weather", {"city": "Oslo"})], "stop"), ANSWER]
+    )
     transcript = await run(standin, script, weather_toolbox())
     assert transcript.tool_calls == ["get_weather"] and transcript.stop_reason == "answered"
     assert standin.snapshot()["counts"]["chat_requests"] == 2
@@ -398,7 +449,9 @@ async def test_api_error_in_a_later_turn(standin: StandIn) -> None:
         standin.inject("status", status=503)  # the next request fails
 
     try:
-        transcript = await run_tool_loop(client, [SYSTEM, USER], weather_toolbox(), model=MODEL, on_turn=on_turn)
+        transcript = await run_tool_loop(
+            client, [SYSTEM, USER], weather_toolbox(), model=MODEL, on_turn=on_turn
+        )
     finally:
         await client.close()
     assert transcript.stop_reason == "api_error" and "503" in transcript.error
@@ -427,15 +480,25 @@ async def test_a_tool_call_written_as_text_warns(standin: StandIn) -> None:
 
 @pytest.mark.anyio
 async def test_a_plain_answer_does_not_warn(standin: StandIn) -> None:
-    transcript = await run(standin, Script("plain", [completion('It is {"cold": true} today.')]), weather_toolbox())
+    transcript = await run(
+        standin, Script("plain", [completion('It is {"cold": true} today.')]), weather_toolbox()
+    )
     assert transcript.warning is None
 
 
 @pytest.mark.anyio
 async def test_missing_and_duplicate_call_ids_are_made_unique(standin: StandIn) -> None:
-    calls = [call("get_weather", {"city": c}, i) for c, i in
-             [("Oslo", "dup"), ("Bergen", "dup_2"), ("Tromsø", "dup"), ("Bodø", None), ("Molde", ""),
-              ("Alta", "dup")]]
+    calls = [
+        call("get_weather", {"city": c}, i)
+        for c, i in [
+            ("Oslo", "dup"),
+            ("Bergen", "dup_2"),
+            ("Tromsø", "dup"),
+            ("Bodø", None),
+            ("Molde", ""),
+            ("Alta", "dup"),
+        ]
+    ]
     script = Script("ids", [completion(None, calls), ANSWER])
     transcript = await run(standin, script, weather_toolbox())
     assert transcript.stop_reason == "answered"  # the stand-in accepted the ids the loop sent back
@@ -445,16 +508,27 @@ async def test_missing_and_duplicate_call_ids_are_made_unique(standin: StandIn) 
     assert len(set(sent_ids)) == 6 and all(sent_ids) and answered == sent_ids
     assert sent_ids[:2] == ["dup", "dup_2"]  # ids that were fine are kept
     assert [json.loads(m["content"])["city"] for m in tool_messages(messages)] == [
-        "Oslo", "Bergen", "Tromsø", "Bodø", "Molde", "Alta"]
+        "Oslo",
+        "Bergen",
+        "Tromsø",
+        "Bodø",
+        "Molde",
+        "Alta",
+    ]
     assert [r.call_id for r in transcript.tool_runs] == sent_ids
 
 
 @pytest.mark.anyio
 async def test_ids_repeated_across_turns(standin: StandIn) -> None:
     """Some servers number calls per reply (call_0 every turn): each turn is answered on its own."""
-    script = Script("per-turn-ids", [completion(None, [call("get_weather", {"city": "Oslo"}, "call_0")]),
-                                     completion(None, [call("get_weather", {"city": "Oslo"}, "call_0")]),
-                                     ANSWER])
+    script = Script(
+        "per-turn-ids",
+        [
+            completion(None, [call("get_weather", {"city": "Oslo"}, "call_0")]),
+            completion(None, [call("get_weather", {"city": "Oslo"}, "call_0")]),
+            ANSWER,
+        ],
+    )
     transcript = await run(standin, script, weather_toolbox())
     assert transcript.stop_reason == "answered" and len(transcript.tool_runs) == 2
 
@@ -464,11 +538,16 @@ async def test_ids_repeated_across_turns(standin: StandIn) -> None:
 
 @pytest.mark.anyio
 async def test_transcript_renders_as_text_and_html(standin: StandIn) -> None:
-    script = Script("render", [
-        completion("Let me look <now>.", [call("get_weather", {"city": "Oslo"}, "c1"),
-                                          call("get_forecast", "{oops", "c2")]),
-        ANSWER,
-    ])
+    script = Script(
+        "render",
+        [
+            completion(
+                "Let me look <now>.",
+                [call("get_weather", {"city": "Oslo"}, "c1"), call("get_forecast", "{oops", "c2")],
+            ),
+            ANSWER,
+        ],
+    )
     transcript = await run(standin, script, weather_toolbox())
     text, page = str(transcript), transcript._repr_html_()
     assert text.startswith("USER: What is the weather in Oslo?")
@@ -484,7 +563,9 @@ async def test_transcript_renders_as_text_and_html(standin: StandIn) -> None:
 
 
 @pytest.mark.anyio
-async def test_mcp_tools_in_the_loop_and_a_server_that_dies(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_mcp_tools_in_the_loop_and_a_server_that_dies(
+    standin: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The knowledge-base server over stdio as the toolbox; then the same after its process is killed."""
     import psutil
 
@@ -502,7 +583,9 @@ async def test_mcp_tools_in_the_loop_and_a_server_that_dies(standin: StandIn, mo
         script = Script("kb", [completion(None, [call("get_knowledge_base", {})]), completion("20 days.")])
         transcript = await run(standin, script, Toolbox(tools))
         assert transcript.final_answer == "20 days." and transcript.tool_calls == ["get_knowledge_base"]
-        assert tool_messages(sent_messages(standin))[0]["content"].startswith("Here is the retrieved knowledge base:")
+        assert tool_messages(sent_messages(standin))[0]["content"].startswith(
+            "Here is the retrieved knowledge base:"
+        )
         assert (await connection.stats())["total"] == 1  # the server really served the call
 
         for child in psutil.Process().children(recursive=True):

@@ -18,7 +18,6 @@ from helpers.toolloop.schemas import function_to_openai, mcp_tool_to_openai, par
 EMPTY = {"type": "object", "properties": {}}
 
 
-
 def tool(name: str, input_schema: dict[str, Any], description: str | None = "A tool.") -> types.Tool:
     return types.Tool(name=name, description=description, inputSchema=input_schema)
 
@@ -61,13 +60,21 @@ class Alert(BaseModel):
 # --- MCP tools --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("input_schema", [{}, {"type": "object"}, {"type": "object", "properties": {}}],
-                         ids=["empty", "type-only", "no-properties"])
+@pytest.mark.parametrize(
+    "input_schema",
+    [{}, {"type": "object"}, {"type": "object", "properties": {}}],
+    ids=["empty", "type-only", "no-properties"],
+)
 def test_tool_without_arguments(input_schema: dict[str, Any]) -> None:
     entry = mcp_tool_to_openai(tool("get_knowledge_base", input_schema, "Retrieve the knowledge base."))
-    assert entry == {"type": "function", "function": {"name": "get_knowledge_base",
-                                                      "description": "Retrieve the knowledge base.",
-                                                      "parameters": EMPTY}}
+    assert entry == {
+        "type": "function",
+        "function": {
+            "name": "get_knowledge_base",
+            "description": "Retrieve the knowledge base.",
+            "parameters": EMPTY,
+        },
+    }
     parameters_of(entry)
 
 
@@ -97,7 +104,10 @@ def test_required_and_descriptions_kept_and_input_unchanged() -> None:
     assert entry["function"]["description"] == "Get the logs\nof a pod."
     assert "title" not in parameters  # pydantic's "...Arguments" title is dropped at the top
     assert parameters["required"] == ["namespace", "pod"]
-    assert parameters["properties"]["namespace"] == {"type": "string", "description": "The namespace of the pod."}
+    assert parameters["properties"]["namespace"] == {
+        "type": "string",
+        "description": "The namespace of the pod.",
+    }
     assert parameters["properties"]["tail"]["default"] == 100
     assert schema == original  # the MCP tool's own schema is not modified
     assert accepts(parameters, {"namespace": "default", "pod": "p"})
@@ -105,7 +115,9 @@ def test_required_and_descriptions_kept_and_input_unchanged() -> None:
 
 
 def test_empty_required_is_dropped() -> None:
-    parameters = parameters_schema({"type": "object", "properties": {"q": {"type": "string"}}, "required": []})
+    parameters = parameters_schema(
+        {"type": "object", "properties": {"q": {"type": "string"}}, "required": []}
+    )
     assert parameters == {"type": "object", "properties": {"q": {"type": "string"}}}
     jsonschema.Draft202012Validator.check_schema(parameters)
 
@@ -152,8 +164,11 @@ def test_refs_into_defs_are_resolved() -> None:
         "type": "object",
         "$defs": {
             "Unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "title": "Unit"},
-            "Place": {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"$ref": "#/$defs/Unit"}},
-                      "required": ["city"]},
+            "Place": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}, "unit": {"$ref": "#/$defs/Unit"}},
+                "required": ["city"],
+            },
         },
         "properties": {
             "place": {"$ref": "#/$defs/Place", "description": "Where."},
@@ -174,8 +189,12 @@ def test_refs_into_defs_are_resolved() -> None:
 
 
 def test_old_style_definitions_are_resolved() -> None:
-    schema = {"type": "object", "definitions": {"Id": {"type": "integer", "minimum": 1}},
-              "properties": {"id": {"$ref": "#/definitions/Id"}}, "required": ["id"]}
+    schema = {
+        "type": "object",
+        "definitions": {"Id": {"type": "integer", "minimum": 1}},
+        "properties": {"id": {"$ref": "#/definitions/Id"}},
+        "required": ["id"],
+    }
     parameters = parameters_of(mcp_tool_to_openai(tool("get", schema)))
     assert parameters["properties"]["id"] == {"type": "integer", "minimum": 1}
     assert "definitions" not in parameters
@@ -185,10 +204,16 @@ def test_old_style_definitions_are_resolved() -> None:
 def test_recursive_ref_is_kept_valid(key: str) -> None:
     schema = {
         "type": "object",
-        key: {"Node": {"type": "object", "properties": {"name": {"type": "string"},
-                                                        "children": {"type": "array",
-                                                                     "items": {"$ref": f"#/{key}/Node"}}},
-                       "required": ["name"]}},
+        key: {
+            "Node": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "children": {"type": "array", "items": {"$ref": f"#/{key}/Node"}},
+                },
+                "required": ["name"],
+            }
+        },
         "properties": {"tree": {"$ref": f"#/{key}/Node"}},
         "required": ["tree"],
     }
@@ -203,9 +228,15 @@ def test_recursive_ref_is_kept_valid(key: str) -> None:
 
 
 def test_property_named_like_a_keyword_is_kept() -> None:
-    schema = {"type": "object", "properties": {"definitions": {"type": "string"}, "$defs": {"type": "string"},
-                                               "title": {"type": "string"}},
-              "required": ["definitions"]}
+    schema = {
+        "type": "object",
+        "properties": {
+            "definitions": {"type": "string"},
+            "$defs": {"type": "string"},
+            "title": {"type": "string"},
+        },
+        "required": ["definitions"],
+    }
     parameters = parameters_of(mcp_tool_to_openai(tool("glossary", schema)))
     assert set(parameters["properties"]) == {"definitions", "$defs", "title"}
     assert parameters["required"] == ["definitions"]
@@ -273,8 +304,11 @@ class Mode(StrEnum):
     exact = "exact"
 
 
-async def run_query(query: Query, mode: Mode = Mode.fast,
-                    tags: Annotated[list[str] | None, Field(description="Labels for the log.")] = None) -> str:
+async def run_query(
+    query: Query,
+    mode: Mode = Mode.fast,
+    tags: Annotated[list[str] | None, Field(description="Labels for the log.")] = None,
+) -> str:
     """Run a query."""
     return ""
 
@@ -285,7 +319,8 @@ def test_function_with_docstring_and_optional_args() -> None:
     assert entry["function"]["name"] == "get_pod_memory"
     assert entry["function"]["description"] == (
         "Memory usage, request and limit of one pod.\n\n"
-        "Indented text in the docstring is cleaned up\nthe way inspect.cleandoc does it.")
+        "Indented text in the docstring is cleaned up\nthe way inspect.cleandoc does it."
+    )
     assert parameters["required"] == ["namespace", "pod"]  # Optional / defaulted args are not required
     assert parameters["properties"]["namespace"]["type"] == "string"
     assert parameters["properties"]["window_minutes"]["type"] == "integer"
