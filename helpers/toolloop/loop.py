@@ -341,7 +341,7 @@ async def run_tool_loop(
                 "role": "assistant",
                 "content": content or "",
                 "tool_calls": [
-                    {"id": i, "type": "function", "function": {"name": n, "arguments": a}}
+                    {"id": i, "type": "function", "function": {"name": n, "arguments": _sendable(a)}}
                     for i, n, a in calls
                 ],
             }
@@ -373,6 +373,18 @@ async def run_tool_loop(
             "a loop small models fall into; try a larger model or a clearer system message)"
         )
     return transcript
+
+
+def _sendable(arguments: str) -> str:
+    """The arguments to echo back in history: a JSON object string, as Ollama and vLLM demand.
+
+    Broken arguments (not JSON, or not an object) go back as "{}"; the tool message that answers
+    the call already tells the model what was wrong with what it sent.
+    """
+    try:
+        return arguments if isinstance(json.loads(arguments), dict) else "{}"
+    except (TypeError, ValueError):
+        return "{}"
 
 
 def _canonical(arguments: str) -> str:
