@@ -1,9 +1,13 @@
 """The reference Time MCP server (`mcp-server-time`, stdio) served over streamable HTTP on 127.0.0.1.
 
-`mcp-proxy` spawns `mcp-server-time` as its child and exposes it at `http://127.0.0.1:<port>/mcp`,
-which is what seed 000 reaches at `https://mcp.example.com/mcp`. With a bearer token, a small auth
-gate (`helpers.servers.auth_gate`) owns the public port and forwards to mcp-proxy on an internal port,
-because mcp-proxy 0.13.0 has no server-side authentication option.
+`mcp-proxy` spawns `mcp-server-time` as its child and serves it on an internal port. A small front,
+`helpers.servers.auth_gate`, owns the public port, `http://127.0.0.1:<port>/mcp` (what seed 000
+reaches at `https://mcp.example.com/mcp`), and forwards to mcp-proxy. It counts every `tools/call`
+it forwards, by tool name (`TimeServer.stats()`): neither mcp-proxy nor the reference server counts
+anything, and a count on the server's side of the wire is the proof that a tool call reached it. With a
+bearer token the same front also checks `Authorization`, because mcp-proxy 0.13.0 has no
+server-side authentication option. The front costs a few tenths of a second of startup, in parallel
+with mcp-proxy's own (seconds).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -26,7 +31,7 @@ from mcp.types import LATEST_PROTOCOL_VERSION
 
 from helpers.errors import ServerStartError
 from helpers.ports import free_port, wait_for_port
-from helpers.servers.auth_gate import TOKEN_ENV
+from helpers.servers.auth_gate import STATS_PATH, TOKEN_ENV
 from helpers.servers.launch import StopsOnExit, log_tail, spawn, stop_processes
 
 _RUNNING: set[TimeServer] = set()
@@ -72,6 +77,7 @@ class TimeServer(StopsOnExit):
     ) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}/mcp"
+        self.stats_url = f"http://127.0.0.1:{port}{STATS_PATH}"
         self.log_dir = log_dir
         self.local_timezone = local_timezone
         self._procs = procs
@@ -95,6 +101,16 @@ class TimeServer(StopsOnExit):
                 p = psutil.Process(proc.pid)
                 pids += [p.pid, *(c.pid for c in p.children(recursive=True))]
         return pids
+
+    def stats(self) -> dict[str, Any]:
+        """Tool calls the server was asked for, counted by its front: `{"tool_calls": {name: n}, "total": n}`.
+
+        Every JSON-RPC `tools/call` request that reached the server since it started counts, whoever
+        sent it (an agent, a notebook cell, a test), including calls the tool answered with an error.
+        """
+        reply = httpx.get(self.stats_url, headers=self.headers, timeout=5.0)
+        reply.raise_for_status()
+        return reply.json()
 
     def is_running(self) -> bool:
         """True while every process started for this server is still alive."""
@@ -155,12 +171,13 @@ def start_time_server(
     """Start `mcp-server-time` behind `mcp-proxy` on a free loopback port and wait until it answers MCP.
 
     Args:
-        bearer_token: when set, requests without `Authorization: Bearer <token>` get 401.
+        bearer_token: when set, requests without `Authorization: Bearer <token>` get 401 (the
+            tool-call counts at `stats()` too).
         local_timezone: IANA name passed as `--local-timezone` (the server's idea of "local").
         startup_timeout: seconds to wait for the port and a successful MCP `initialize`.
 
     Returns:
-        The running server; its `.url` ends in `/mcp`.
+        The running server; its `.url` ends in `/mcp`, and `.stats()` counts the tool calls it served.
 
     Raises:
         ValueError: `bearer_token` is an empty string or `local_timezone` is not an IANA name.
@@ -187,8 +204,7 @@ def start_time_server(
             "use one like 'UTC' or 'Europe/Paris'"
         ) from exc
     log_dir = Path(tempfile.mkdtemp(prefix="time-mcp-"))
-    proxy_port = free_port()
-    public_port = free_port() if bearer_token else proxy_port
+    proxy_port, public_port = free_port(), free_port()
     # --pass-environment: the child inherits PYTHONPATH and the tests' loopback guard settings.
     proxy_cmd = [
         _venv_executable("mcp-proxy"),
@@ -204,17 +220,20 @@ def start_time_server(
     ]
     env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
     procs = [spawn(proxy_cmd, log_dir / "mcp-proxy.log", env)]
-    if bearer_token:
-        gate_cmd = [
-            sys.executable,
-            "-m",
-            "helpers.servers.auth_gate",
-            "--port",
-            str(public_port),
-            "--upstream",
-            f"http://127.0.0.1:{proxy_port}",
-        ]
-        procs.append(spawn(gate_cmd, log_dir / "auth-gate.log", {**env, TOKEN_ENV: bearer_token}))
+    # The front always stands before mcp-proxy: it counts tool calls, and checks the token when there is one.
+    gate_cmd = [
+        sys.executable,
+        "-m",
+        "helpers.servers.auth_gate",
+        "--port",
+        str(public_port),
+        "--upstream",
+        f"http://127.0.0.1:{proxy_port}",
+    ]
+    gate_env = {**env, TOKEN_ENV: bearer_token} if bearer_token else env
+    procs.append(
+        spawn([*gate_cmd, *([] if bearer_token else ["--open"])], log_dir / "auth-gate.log", gate_env)
+    )
     server = TimeServer(
         port=public_port,
         log_dir=log_dir,
@@ -229,7 +248,7 @@ def start_time_server(
 
     deadline = time.monotonic() + startup_timeout
     try:
-        for port in dict.fromkeys([proxy_port, public_port]):
+        for port in (proxy_port, public_port):
             wait_for_port(port, timeout=max(deadline - time.monotonic(), 0.1), alive=server.is_running)
         _probe(server.url, server.headers, deadline, server.is_running)
     except (TimeoutError, OSError) as exc:

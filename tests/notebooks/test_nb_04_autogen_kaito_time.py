@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,14 +28,22 @@ def test_model_id_is_the_standin_and_was_discovered(run) -> None:
     assert records["model_discovered"] is True
 
 
+def _ran_at(run) -> datetime:
+    """When the notebook ran: the executed file's modification time (papermill writes it at the end)."""
+    return datetime.fromtimestamp(run.path.stat().st_mtime).astimezone()
+
+
 def test_tool_call_and_tool_result(run) -> None:
     records = run.records
     assert records["tool_call"] == {"name": "get_current_time", "arguments": {"timezone": "Europe/Paris"}}
     result = records["tool_result"]
     assert result["timezone"] == "Europe/Paris"
     reported = datetime.fromisoformat(result["datetime"])
-    assert reported.utcoffset() == reported.astimezone(ZoneInfo("Europe/Paris")).utcoffset()
-    assert result["is_dst"] == bool(reported.astimezone(ZoneInfo("Europe/Paris")).dst())
+    assert timedelta(0) <= _ran_at(run) - reported < timedelta(minutes=10)  # during this run
+    paris = reported.astimezone(ZoneInfo("Europe/Paris"))
+    assert result["datetime"] == paris.isoformat()  # Paris's own offset at that instant, per zoneinfo
+    assert result["is_dst"] == bool(paris.dst())
+    assert result["day_of_week"] == paris.strftime("%A")
 
 
 def test_final_answer_states_the_clock_time_of_the_tool_result(run) -> None:
@@ -46,14 +54,37 @@ def test_final_answer_states_the_clock_time_of_the_tool_result(run) -> None:
     assert "Europe/Paris" in answer and "stand-in" in answer
 
 
-def test_convert_answer_is_right_for_todays_daylight_saving_state(run) -> None:
-    new_york = ZoneInfo("America/New_York")
-    departure = datetime.combine(datetime.now(new_york).date(), time(9, 30), tzinfo=new_york)
-    tokyo = departure.astimezone(ZoneInfo("Asia/Tokyo"))
+def _conversion(
+    result: dict, source_zone: str, target_zone: str, clock: tuple[int, int]
+) -> tuple[datetime, datetime]:
+    """(source, target) as zoneinfo has them for the date in the tool's own `source.datetime`."""
+    day = datetime.fromisoformat(result["source"]["datetime"]).date()
+    source = datetime(day.year, day.month, day.day, *clock, tzinfo=ZoneInfo(source_zone))
+    return source, source.astimezone(ZoneInfo(target_zone))
+
+
+def test_convert_answer_is_right_for_the_servers_date(run) -> None:
+    result = run.records["convert_result"]
+    departure, tokyo = _conversion(result, "America/New_York", "Asia/Tokyo", (9, 30))
+    ran_on = _ran_at(run).astimezone(ZoneInfo("America/New_York")).date()
+    assert abs(departure.date() - ran_on) <= timedelta(days=1)  # the server's today
+    assert result["source"]["datetime"] == departure.isoformat()  # 9:30 with New York's offset that day
+    assert result["source"]["is_dst"] == bool(departure.dst())
+    assert result["target"]["datetime"] == tokyo.isoformat()
+    assert result["time_difference"] == ("+13.0h" if departure.dst() else "+14.0h")
     answer = run.records["convert_answer"]
     assert _clock(tokyo) in answer
-    assert tokyo.isoformat() == run.records["convert_expected"]
+    assert run.records["convert_expected"] == tokyo.isoformat()
     assert ("10:30 PM" in answer) == bool(departure.dst())  # the seed's answer only in northern summer
+    assert ("11:30 PM" in answer) == (not departure.dst())
+
+
+def test_workbench_conversion_is_right_for_the_servers_date(run) -> None:
+    result = run.records["workbench_result"]
+    london, sydney = _conversion(result, "Europe/London", "Australia/Sydney", (14, 0))
+    assert result["source"]["datetime"] == london.isoformat()
+    assert result["target"]["datetime"] == sydney.isoformat()  # the date too: 11 PM that day or 1 AM the next
+    assert _clock(sydney) in run.records["workbench_answer"]
 
 
 def test_workbench_offers_every_tool(run) -> None:
@@ -73,9 +104,20 @@ def test_all_troubleshooting_rows_shown_and_fixed(run) -> None:
 def test_tool_path_was_taken(run) -> None:
     calls = run.records["server_tool_calls"]
     # paris, convert, workbench, the connection-refused fix and the tool-call-ignored fix: one call each.
+    by_tool = {"get_current_time": 3, "convert_time": 2}
+    assert calls["server_by_tool"] == by_tool  # counted by the Time MCP server's front, not by Autogen
+    assert calls["autogen_by_tool"] == by_tool
     assert calls["tool_calls_in_runs"] == 5
     assert calls["tool_calls_requested"] == calls["tool_calls_in_runs"]
     assert calls["tool_results_ok"] == 5 and calls["tool_results_error"] == 0
+
+
+def test_autogen_went_through_the_portable_transport(run) -> None:
+    """Every chat request the stand-in answered passed the workbook's PortableTransport (backend.wire logged it)."""
+    wire = run.records["wire"]
+    # paris, convert, workbench, reachable and retried: two requests each (the call, the reflection);
+    # the ignored-tools run: one. The unreachable client's attempt got no answer.
+    assert wire == {"chat_exchanges_answered": 11, "standin_chat_requests": 11}
 
 
 def test_failures_are_shown_and_the_notebook_runs_on(run) -> None:
