@@ -24,7 +24,7 @@ sys.path.remove(str(GUARD))
 
 from tests.support.notebooks import EXECUTED, NOTEBOOKS, NotebookRun, execute  # noqa: E402
 
-_runs: dict[tuple, NotebookRun] = {}
+_runs: dict[tuple, NotebookRun | Exception] = {}
 
 
 def execute_notebook(name: str, **parameters: Any) -> NotebookRun:
@@ -33,7 +33,12 @@ def execute_notebook(name: str, **parameters: Any) -> NotebookRun:
     if key not in _runs:
         suffix = "".join(f"-{k}={v}" for k, v in sorted(parameters.items()) if k != "BACKEND")
         output = EXECUTED / f"{Path(name).stem}{suffix}.ipynb"
-        _runs[key] = execute(NOTEBOOKS / name, output, {"BACKEND": "standin", **parameters})
+        try:
+            _runs[key] = execute(NOTEBOOKS / name, output, {"BACKEND": "standin", **parameters})
+        except Exception as exc:  # a broken notebook fails each of its tests once, not one run per test
+            _runs[key] = exc
+    if isinstance(_runs[key], Exception):
+        raise _runs[key]
     return _runs[key]
 
 
