@@ -202,6 +202,20 @@ class AgentConfig(_Strict):
             )
         return refs
 
+    @model_validator(mode="after")
+    def _knowledgebases_are_not_used(self) -> AgentConfig:
+        # Accepted so the seed's documents parse, but nothing here serves knowledge bases: say so, not silently.
+        if self.knowledgebases:
+            warnings.warn(
+                f"agent {self.user_type!r}: `_knowledgebases` {self.knowledgebases} is accepted but not used: "
+                "this workbook has no knowledge-base service, so the model is not offered them. Serve the "
+                "knowledge base as an MCP server (notebook 03's knowledge-base server is one) and reference "
+                "it in `_externalMcpServers`",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self
+
     @classmethod
     def parse(cls, doc: Mapping[str, Any] | str | bytes) -> AgentConfig:
         """Validate a JSON document (dict or text). Raises ConfigError naming each bad field."""

@@ -220,3 +220,19 @@ def test_mcp_servers_shape_errors(entry: dict[str, Any], fragment: str) -> None:
 def test_mcp_servers_key_is_required() -> None:
     with pytest.raises(ConfigError, match="mcpServers"):
         load_mcp_servers_json({"servers": {}})
+
+
+def test_knowledgebases_are_accepted_with_a_warning_that_they_are_not_used() -> None:
+    doc = json.loads(SEED_AGENT)
+    doc["_knowledgebases"] = ["hr_policies"]
+    with pytest.warns(UserWarning, match=r"`_knowledgebases` \['hr_policies'\] is accepted but not used"):
+        agent = AgentConfig.parse(doc)
+    assert agent.knowledgebases == ["hr_policies"]
+
+
+def test_no_knowledgebases_no_warning() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert AgentConfig.parse(SEED_AGENT).knowledgebases == []
