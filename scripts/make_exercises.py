@@ -3,7 +3,8 @@
 A code cell tagged `solution` (its `exercise` metadata says what to write) becomes two cells: a
 markdown prompt, and a code stub where each function keeps its signature and docstring and its
 body is `# YOUR CODE HERE`. The next code cell with an `assert` is the exercise's check; it is
-copied verbatim and tagged `exercise-check`. Every other cell is copied as it is, except the
+copied verbatim and tagged `exercise-check`. Each exercise needs its own check, before the next
+exercise starts. Every other cell is copied as it is, except the
 navigation cell, which links the exercise notebooks and the full edition instead.
 Notebooks without a solution cell get no exercises edition.
 
@@ -84,6 +85,9 @@ def exercise_notebook(path: Path, names: list[str]) -> nbformat.NotebookNode:
     for index, cell in enumerate(cells):
         tags = cell.metadata.get("tags", [])
         if "solution" in tags:
+            if waiting_for_check:
+                raise ValueError(f"{path.name}: exercise {number} has no check cell (a code cell with an assert) "
+                                 "before the next exercise")
             number += 1
             prompt = cell.metadata.get("exercise") or "Write the code this section describes."
             note = nbformat.v4.new_markdown_cell(

@@ -27,13 +27,26 @@ def _code(cells):
     return [c.source for c in cells if c.cell_type == "code"]
 
 
+# Notebooks whose exercises edition must exist (a notebook 04 edition joins once its solution cells are tagged).
+REQUIRED = [
+    "01_raw_json_tool_loop.ipynb",
+    "02_mcp_server_and_client.ipynb",
+    "03_azure_openai_kb_stdio.ipynb",
+]
+
+
+def _with_solutions() -> list[str]:
+    return [
+        p.name
+        for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+        if any("solution" in c.metadata.get("tags", []) for c in nbformat.read(str(p), as_version=4).cells)
+    ]
+
+
 def test_regenerating_gives_the_committed_files(tmp_path):
     fresh = _script("make_exercises").build(ROOT / "notebooks", tmp_path)
-    assert (
-        [p.name for p in fresh]
-        == [p.name for p in EXERCISES]
-        == ["01_raw_json_tool_loop.ipynb", "02_mcp_server_and_client.ipynb"]
-    )
+    assert [p.name for p in fresh] == [p.name for p in EXERCISES] == _with_solutions()
+    assert set(REQUIRED) <= {p.name for p in EXERCISES}
     for path in fresh:
         assert path.read_bytes() == (ROOT / "notebooks" / "exercises" / path.name).read_bytes(), (
             f"{path.name} is out of date: run .venv/bin/python scripts/make_exercises.py"
@@ -46,8 +59,12 @@ def test_each_stub_is_followed_by_the_solutions_check(path: Path):
     solution = nbformat.read(str(ROOT / "notebooks" / path.name), as_version=4)
     by_id = {c["id"]: c for c in solution.cells}
     stubs = [i for i, c in enumerate(exercise.cells) if "exercise" in c.metadata.get("tags", [])]
-    assert 1 <= len(stubs) <= 3
-    for index in stubs:
+    assert len(stubs) >= 2, f"{path.name} has {len(stubs)} exercise(s); each edition needs at least two"
+    for index, following in zip(stubs, [*stubs[1:], len(exercise.cells)], strict=True):
+        # each exercise has its own check, before the next exercise starts
+        assert any(
+            "exercise-check" in c.metadata.get("tags", []) for c in exercise.cells[index + 1 : following]
+        )
         stub = exercise.cells[index]
         answer = by_id[stub.metadata["solution_cell"]]
         assert "solution" in answer.metadata.get("tags", []) and answer.metadata.get("exercise")
@@ -86,6 +103,20 @@ def test_exercises_follow_the_notebook_contract(path: Path):
     nbformat.validate(nb)
     test_notebook_contract.test_notebook_contract(path)
     assert nb.cells[-1].metadata.get("tags") == ["navigation"] and f"(../{path.name})" in nb.cells[-1].source
+
+
+def test_an_exercise_without_its_own_check_is_refused(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 09 · Two exercises, one check"),
+        nbformat.v4.new_code_cell("def f():\n    return 1", metadata={"tags": ["solution"]}),
+        nbformat.v4.new_code_cell("def g():\n    return 2", metadata={"tags": ["solution"]}),
+        nbformat.v4.new_code_cell("assert f() + g() == 3"),
+    ]
+    path = tmp_path / "09_two_exercises.ipynb"
+    nbformat.write(nb, str(path))
+    with pytest.raises(ValueError, match="exercise 1 has no check cell"):
+        _script("make_exercises").exercise_notebook(path, [path.name])
 
 
 def test_stub_keeps_signatures_docstrings_and_other_statements():

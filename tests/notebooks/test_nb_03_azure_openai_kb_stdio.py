@@ -67,3 +67,44 @@ def test_troubleshooting_cells_fail_as_intended(run_notebook, auth):
     assert "AZURE_OPENAI_ENDPOINT is not set" in shown[2][1]
     assert "What it means: 401" in shown[0][1] and "What it means: 404" in shown[1][1]
     assert run.error_outputs() == []  # papermill would have failed the run, but say it plainly
+
+
+def _cells(name: str):
+    import nbformat
+
+    from tests.support.notebooks import NOTEBOOKS
+
+    return nbformat.read(str(NOTEBOOKS / name), as_version=4).cells
+
+
+def test_the_seeds_simple_client_comes_first_in_about_40_lines():
+    code = [c.source for c in _cells(NOTEBOOK) if c.cell_type == "code"]
+
+    def first(text: str) -> int:
+        return next(i for i, source in enumerate(code) if text in source)
+
+    plain = [
+        first("def make_azure_client("),
+        first("def answer_with_tools("),
+        first("stdio_client(KB_SERVER"),
+    ]
+    assert "azure_ad_token_provider=" in code[plain[0]] and "api_key=" in code[plain[0]]
+    assert sum(len([line for line in code[i].splitlines() if line.strip()]) for i in plain) <= 45
+    assert max(plain) < first("McpConnection.stdio(") < first("connect(BACKEND") < first("run_tool_loop(")
+
+
+def test_prose_points_only_to_what_the_notebook_contains():
+    prose = "\n".join(c.source for c in _cells(NOTEBOOK) if c.cell_type == "markdown")
+    assert "section 9 lists the fixes" not in prose and "403" in prose
+    assert "service principal" in prose and "AZURE_CLIENT_SECRET" in prose
+
+
+@pytest.mark.parametrize("auth", list(MODES))
+def test_simple_client_retries_viewer_and_one_stdio_server(run_notebook, auth):
+    records = run_notebook(NOTEBOOK, AUTH=auth).records
+    assert records["simple_credential"] == records["credential_sent"] == MODES[auth]
+    assert records["simple_tool_calls"] == ["get_knowledge_base"]
+    assert vacation_figure() in records["simple_answer"]
+    assert records["stdio_kb_servers"] == 1
+    assert records["answered_429"] == records["sdk_retries"] == 1  # the one injected 429, retried once
+    assert records["viewer"] is True and records["cassette"] is None
