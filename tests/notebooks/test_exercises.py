@@ -32,6 +32,7 @@ REQUIRED = [
     "01_raw_json_tool_loop.ipynb",
     "02_mcp_server_and_client.ipynb",
     "03_azure_openai_kb_stdio.ipynb",
+    "05_mcp_server_configs.ipynb",
 ]
 
 

@@ -103,3 +103,57 @@ def test_bearer_credential_is_redacted_too(tmp_path, monkeypatch) -> None:
     store.set("NB05_TEST_SECRET", "Bearer abcdefgh12345678")
     resolve_secret("NB05_TEST_SECRET", store)
     assert {"Bearer abcdefgh12345678", "abcdefgh12345678"} <= _KNOWN
+
+
+def test_filter_by_hand_comes_before_select_tools() -> None:
+    import nbformat
+
+    from tests.support.notebooks import NOTEBOOKS
+
+    code = [
+        c.source
+        for c in nbformat.read(str(NOTEBOOKS / NOTEBOOK), as_version=4).cells
+        if c.cell_type == "code"
+    ]
+
+    def first(text: str) -> int:
+        return next(i for i, source in enumerate(code) if text in source)
+
+    assert "fnmatchcase(" in code[first("def filter_tool_names(")]
+    assert first("def filter_tool_names(") < first("select_tools(")
+    assert first("def header_values(") < first("resolve_headers()")
+
+
+def test_knowledgebases_warning_headers_and_viewer(run) -> None:
+    records = run.records
+    assert len(records["knowledgebase_warnings"]) == 1
+    assert "is accepted but not used" in records["knowledgebase_warnings"][0]
+    assert records["header_names"] == ["Authorization", "X-Retry"]
+    assert records["viewer"] is True and records["cassette"] is None
+
+
+def test_record_against_a_live_endpoint_writes_a_cassette_without_secrets(
+    standin, monkeypatch, tmp_path
+) -> None:
+    """RECORD=True with a 'live' OpenAI-compatible endpoint (a planner-only stand-in) saves the agent's run."""
+    import json
+
+    from helpers.settings import BUILD_DIR
+    from helpers.standin.cassette import Cassette
+    from tests.support.notebooks import NOTEBOOKS, execute
+
+    monkeypatch.setenv("OPENAI_COMPATIBLE_API_KEY", standin.api_key)
+    monkeypatch.setenv("WORKBOOK_CASSETTE_DIR", str(tmp_path))
+    parameters = {"BACKEND": "openai-compatible", "BASE_URL": standin.base_url, "RECORD": True}
+    run = execute(
+        NOTEBOOKS / NOTEBOOK, BUILD_DIR / "executed" / "05_mcp_server_configs-RECORD.ipynb", parameters
+    )
+    records = run.records
+    assert records["standin"] is False and records["viewer"] is True
+    assert records["cassette"] == f"05_mcp_server_configs-{standin.model_ids[0]}.json"
+    path = tmp_path / records["cassette"]
+    text = path.read_text(encoding="utf-8")
+    assert standin.api_key not in text and standin.api_key not in run.outputs_text()
+    assert _stored_token() not in text
+    cassette = Cassette.load(path)
+    assert len(cassette.exchanges) == len(json.loads(text)["exchanges"]) >= 2
