@@ -22,10 +22,16 @@ from helpers.redact import remember
 from helpers.settings import DATA_DIR
 
 KEY_ENV = "WORKBOOK_SECRET_KEY"
+DIR_ENV = "WORKBOOK_SECRETS_DIR"
 
 
 def default_secrets_dir() -> Path:
-    """`data/secrets/` under the project root, found from this package's location (never the cwd)."""
+    """The folder in WORKBOOK_SECRETS_DIR if set, else `data/secrets/` under the project root (never the cwd).
+
+    Tests give each notebook run a store of its own this way, so one run cannot read or rewrite another's.
+    """
+    if folder := os.environ.get(DIR_ENV):
+        return Path(folder).expanduser()
     return DATA_DIR / "secrets"
 
 
@@ -33,7 +39,8 @@ class SecretStore:
     """Fernet-encrypted secrets in an SQLite file (table `secrets`: name, ciphertext).
 
     Args:
-        path: the SQLite file; default `data/secrets/secrets.sqlite3` under the project root.
+        path: the SQLite file; default `secrets.sqlite3` in `default_secrets_dir()` (`data/secrets/`, or
+            the folder in WORKBOOK_SECRETS_DIR).
         key_path: the key file used when WORKBOOK_SECRET_KEY is unset; default next to `path`.
         key: a Fernet key that overrides both (useful in tests).
     """

@@ -2,7 +2,8 @@
 
 Planted in the environment of the kernels: an OpenAI key, an Azure OpenAI key, an
 OpenAI-compatible key and a weather-server token (notebook 05 removes that one from its kernel and
-uses its own, from the secret store). The run's own secrets are collected where they can be read
+uses its own, from a secret store this test gives it: WORKBOOK_SECRETS_DIR and a fresh
+WORKBOOK_SECRET_KEY). The run's own secrets are collected where they can be read
 back: the weather token notebook 05 stored (decrypted here), and by pattern the ones that are
 random each run: the stand-in's API key (`standin-` + 24 characters), managed-identity tokens
 (JWT-looking text, `access_token`, `Bearer <token>`) and the identity endpoint's header.
@@ -14,13 +15,14 @@ and build/. Notebooks are run once more here, with their own output folder and T
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
+from helpers.mcp_client.secrets import DIR_ENV, KEY_ENV
 from helpers.settings import PROJECT_ROOT
 from tests.support.notebooks import execute
 
@@ -67,15 +69,11 @@ TEXT_SUFFIXES = {
 }
 
 
-def stored_weather_token() -> str | None:
-    """The token notebook 05 generated and kept in the secret store, read back as its kernel would."""
-    from dotenv import dotenv_values
+def stored_weather_token(folder: Path, key: str) -> str | None:
+    """The token notebook 05 generated and kept in its secret store (in `folder`), read back as its kernel would."""
+    from helpers.mcp_client.secrets import SecretStore
 
-    from helpers.mcp_client.secrets import KEY_ENV, SecretStore
-    from helpers.settings import ENV_FILE
-
-    key = os.environ.get(KEY_ENV) or (dotenv_values(ENV_FILE).get(KEY_ENV) if ENV_FILE.is_file() else None)
-    value = SecretStore(key=key or None).get("WEATHER_MCP_TOKEN")
+    value = SecretStore(folder / "secrets.sqlite3", key=key).get("WEATHER_MCP_TOKEN")
     return value.get_secret_value().removeprefix("Bearer ") if value is not None else None
 
 
@@ -106,11 +104,15 @@ def test_no_secret_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("TMPDIR", str(temp))  # kernels and the servers they start write their logs here
     for name, value in PLANTED.items():
         monkeypatch.setenv(name, value)
+    # notebook 05's secret store: one of this run's own, so no other test's run can rewrite the token
+    store_folder, store_key = tmp_path / "secrets", Fernet.generate_key().decode()
+    monkeypatch.setenv(DIR_ENV, str(store_folder))
+    monkeypatch.setenv(KEY_ENV, store_key)
     for name, parameters in RUNS:
         execute(NOTEBOOKS / name, out / name, {"BACKEND": "standin", **parameters})
 
-    values = dict(PLANTED)
-    token = stored_weather_token()
+    values = {**PLANTED, "secret store key": store_key}
+    token = stored_weather_token(store_folder, store_key)
     assert token, "notebook 05 left no weather token in the store"
     values["weather token of this run"] = token
     values["weather token prefix"] = token[:12]
@@ -119,7 +121,15 @@ def test_no_secret_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     hits: list[str] = []
     logs = files_under(temp)
     assert any(p.name.startswith("mcp-") for p in logs), "the run wrote no MCP server log where expected"
-    for path in [*files_under(out), *logs, *files_under(ROOT / "data"), *files_under(ROOT / "build")]:
+    stored = files_under(store_folder)
+    assert [p.name for p in stored] == ["secrets.sqlite3"], stored  # the notebook used this run's store
+    for path in [
+        *files_under(out),
+        *logs,
+        *stored,
+        *files_under(ROOT / "data"),
+        *files_under(ROOT / "build"),
+    ]:
         raw = path.read_bytes()
         searched.append(path)
         text = raw.decode("utf-8", errors="replace")

@@ -1,19 +1,28 @@
-"""Notebook 05 runs offline: seed-003 configs, secret headers, namespaces, filters and the agent's tool loop."""
+"""Notebook 05 runs offline: seed-003 configs, secret headers, namespaces, filters and the agent's tool loop.
+
+Each run of the notebook here gets a secret store of its own (WORKBOOK_SECRETS_DIR, a fresh
+WORKBOOK_SECRET_KEY), so another run (tests/hardening/test_secret_hygiene.py, the RECORD test) cannot
+rewrite the token this module reads back.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
-from dotenv import dotenv_values
+from cryptography.fernet import Fernet
 
-from helpers.mcp_client.secrets import KEY_ENV, SecretStore, resolve_secret
+from helpers.mcp_client.secrets import DIR_ENV, KEY_ENV, SecretStore, resolve_secret
 from helpers.redact import _KNOWN
 from helpers.scenarios.readings import AGGREGATE_READINGS_TOOL, aggregate_readings
 from helpers.scenarios.weather import WeatherData
 from helpers.servers.weather import TOKEN_ENV
-from helpers.settings import ENV_FILE
+from helpers.settings import BUILD_DIR
+from tests.support.notebooks import NOTEBOOKS, NotebookRun, execute
 
 pytestmark = pytest.mark.notebook
 
@@ -21,18 +30,46 @@ NOTEBOOK = "05_mcp_server_configs.ipynb"
 WEATHER_TOOLS = {"get_weather", "get_weather_by_datetime_range"}
 
 
+@dataclass
+class OwnStore:
+    """A secret store folder and key for one notebook run."""
+
+    folder: Path
+    key: str
+
+    def token(self) -> str:
+        """The run's bare token, read back from its encrypted store (as its kernel would)."""
+        value = SecretStore(self.folder / "secrets.sqlite3", key=self.key).get(TOKEN_ENV)
+        assert value is not None, "the notebook did not leave its token in its secret store"
+        return value.get_secret_value().removeprefix("Bearer ")
+
+
+def run_with_own_store(
+    folder: Path, output: Path, parameters: dict[str, Any]
+) -> tuple[NotebookRun, OwnStore]:
+    """Execute the notebook with a secret store of its own in `folder`."""
+    store = OwnStore(folder, Fernet.generate_key().decode())
+    with pytest.MonkeyPatch.context() as env:  # the kernel inherits these; restored afterwards
+        env.setenv(DIR_ENV, str(folder))
+        env.setenv(KEY_ENV, store.key)
+        run = execute(NOTEBOOKS / NOTEBOOK, output, parameters)
+    return run, store
+
+
 @pytest.fixture(scope="module")
-def run(run_notebook):
-    """The executed notebook."""
-    return run_notebook(NOTEBOOK)
+def executed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NotebookRun, OwnStore]]:
+    """The executed notebook (offline) and its own secret store."""
+    folder = tmp_path_factory.mktemp("nb05-secrets")
+    yield run_with_own_store(folder, BUILD_DIR / "executed" / NOTEBOOK, {"BACKEND": "standin"})
 
 
-def _stored_token() -> str:
-    """This run's bare token, read back from the encrypted store the notebook wrote (as its kernel would)."""
-    key = os.environ.get(KEY_ENV) or (dotenv_values(ENV_FILE).get(KEY_ENV) if ENV_FILE.is_file() else None)
-    value = SecretStore(key=key or None).get(TOKEN_ENV)
-    assert value is not None, "the notebook did not leave its token in the secret store"
-    return value.get_secret_value().removeprefix("Bearer ")
+@pytest.fixture(scope="module")
+def run(executed: tuple[NotebookRun, OwnStore]) -> NotebookRun:
+    return executed[0]
+
+
+def _stored_token(executed: tuple[NotebookRun, OwnStore]) -> str:
+    return executed[1].token()
 
 
 def test_records_selection_namespaces_and_auth(run) -> None:
@@ -60,27 +97,50 @@ def test_records_selection_namespaces_and_auth(run) -> None:
 
 def test_agent_took_both_tool_paths(run) -> None:
     records = run.records
-    calls = records["tool_calls"]
-    assert AGGREGATE_READINGS_TOOL in calls and "get_weather" in calls
-    weather_calls = [c for c in calls if c in WEATHER_TOOLS]
-    # The weather server's own counter, not the transcript, proves the MCP calls happened.
-    assert records["server_calls"] == len(weather_calls) >= 1
-    assert records["server_calls_by_tool"] == {name: weather_calls.count(name) for name in set(weather_calls)}
+    assert records["tool_calls"] == ["get_weather", AGGREGATE_READINGS_TOOL]
+    # The weather server's own counter, not the transcript, proves the MCP call happened.
+    assert records["server_calls"] == 1
+    assert records["server_calls_by_tool"] == {"get_weather": 1}
+    assert not set(records["server_calls_by_tool"]) - WEATHER_TOOLS
 
 
-def test_answer_combines_indoor_readings_and_weather(run) -> None:
+def test_the_standins_answer_quotes_both_tool_results(run) -> None:
+    """Both tools' results reached the endpoint: the stand-in (not a model) quotes each one field by field.
+
+    This is no proof that anything *combined* them into a recommendation: the stand-in only quotes.
+    """
     answer = run.records["final_answer"]
-    assert answer.startswith("(stand-in, not a model)")
+    assert answer.startswith(
+        f"(stand-in, not a model) I called {AGGREGATE_READINGS_TOOL}, get_weather and quote what came back"
+    )
     berlin = WeatherData().current("Berlin")
-    assert str(berlin["temperature_c"]) in answer and "Berlin" in answer
-    rooms = aggregate_readings()["rooms"]
-    assert all(str(stats["mean"]) in answer for stats in rooms.values())
+    weather = answer[
+        answer.index("get_weather returned ") : answer.index(f"{AGGREGATE_READINGS_TOOL} returned ")
+    ]
+    assert weather.startswith(
+        f"get_weather returned location: {berlin['location']}; timezone: {berlin['timezone']}"
+    )
+    for field in ("temperature_c", "feels_like_c", "humidity_pct", "wind_kph"):
+        assert f"; {field}: {berlin[field]};" in weather, field
+    readings = answer[answer.index(f"{AGGREGATE_READINGS_TOOL} returned ") :]
+    for room, stats in aggregate_readings()["rooms"].items():
+        for name in ("min", "max", "mean", "count"):
+            assert f"rooms.{room}.{name}: {stats[name]};" in readings or readings.endswith(
+                f"rooms.{room}.{name}: {stats[name]}."
+            ), (room, name)
 
 
-def test_secret_never_shown(run) -> None:
+def test_the_run_used_its_own_secret_store(executed) -> None:
+    run, store = executed
+    assert f"SecretStore(path={str(store.folder / 'secrets.sqlite3')!r})" in run.outputs_text()
+    assert (store.folder / "secrets.sqlite3").is_file()
+    assert not (store.folder / "secret.key").exists()  # the key came from WORKBOOK_SECRET_KEY
+
+
+def test_secret_never_shown(run, executed) -> None:
     records = run.records
     assert records["secret_leaked"] is False
-    token = _stored_token()
+    token = _stored_token(executed)
     assert hashlib.sha256(token.encode()).hexdigest() == records["token_sha256"], (
         "store holds another run's token"
     )
@@ -138,15 +198,14 @@ def test_record_against_a_live_endpoint_writes_a_cassette_without_secrets(
     """RECORD=True with a 'live' OpenAI-compatible endpoint (a planner-only stand-in) saves the agent's run."""
     import json
 
-    from helpers.settings import BUILD_DIR
     from helpers.standin.cassette import Cassette
-    from tests.support.notebooks import NOTEBOOKS, execute
 
     monkeypatch.setenv("OPENAI_COMPATIBLE_API_KEY", standin.api_key)
     monkeypatch.setenv("WORKBOOK_CASSETTE_DIR", str(tmp_path))
     parameters = {"BACKEND": "openai-compatible", "BASE_URL": standin.base_url, "RECORD": True}
-    run = execute(
-        NOTEBOOKS / NOTEBOOK, BUILD_DIR / "executed" / "05_mcp_server_configs-RECORD.ipynb", parameters
+    (tmp_path / "secrets").mkdir()
+    run, own_store = run_with_own_store(
+        tmp_path / "secrets", BUILD_DIR / "executed" / "05_mcp_server_configs-RECORD.ipynb", parameters
     )
     records = run.records
     assert records["standin"] is False and records["viewer"] is True
@@ -154,6 +213,6 @@ def test_record_against_a_live_endpoint_writes_a_cassette_without_secrets(
     path = tmp_path / records["cassette"]
     text = path.read_text(encoding="utf-8")
     assert standin.api_key not in text and standin.api_key not in run.outputs_text()
-    assert _stored_token() not in text
+    assert own_store.token() not in text
     cassette = Cassette.load(path)
     assert len(cassette.exchanges) == len(json.loads(text)["exchanges"]) >= 2
