@@ -81,7 +81,9 @@ def test_the_last_code_cell_still_records(copy):
     from tests.notebooks import test_notebook_contract
 
     _navigation().run(copy / "notebooks", copy / "README.md")
-    for path in sorted((copy / "notebooks").glob("0[0-2]_*.ipynb")):
+    paths = sorted((copy / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert [p.name for p in paths] == [p.name for p in test_notebook_contract.NOTEBOOKS]  # every notebook
+    for path in paths:
         test_notebook_contract.test_notebook_contract(path)
 
 
