@@ -15,6 +15,9 @@ GUARD = Path(__file__).resolve().parent / "guard"
 # which refuses connections to anything but loopback; this process installs it too.
 os.environ["WORKBOOK_LOOPBACK_ONLY"] = "1"
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GUARD), os.environ.get("PYTHONPATH")]))
+# The stand-in rejects what the strictest real servers reject (llama.cpp, vLLM, Ollama, Azure), so no
+# request the workbook builds passes here and fails there. Kernels and servers inherit it.
+os.environ["WORKBOOK_STANDIN_STRICT"] = "1"
 for name in ("BACKEND", "BASE_URL", "MODEL"):
     os.environ.pop(name, None)  # notebooks under test take the default (offline) backend
 sys.path.insert(0, str(GUARD))

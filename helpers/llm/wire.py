@@ -49,21 +49,37 @@ def _is_sse(headers: Any) -> bool:
 
 
 def portable_request_body(body: Any) -> list[str]:
-    """Give each assistant message with null or missing `content` an empty string, in place; return the notes."""
+    """Make assistant messages acceptable to strict servers, in place; return the notes.
+
+    Null or missing `content` becomes "" (llama-cpp-python answers 500 otherwise), and tool-call
+    `arguments` that are not a JSON object become "{}" (Ollama and vLLM answer 400 otherwise).
+    """
     notes: list[str] = []
     messages = body.get("messages") if isinstance(body, dict) else None
-    if not isinstance(messages, list):
-        return notes
-    for index, message in enumerate(messages):
-        if (
-            isinstance(message, dict)
-            and message.get("role") == "assistant"
-            and message.get("content") is None
-        ):
-            was = "missing" if "content" not in message else "null"
+    for index, message in enumerate(messages if isinstance(messages, list) else []):
+        if not isinstance(message, dict) or message.get("role") != "assistant":
+            continue
+        if message.get("content") is None:
+            notes.append(
+                f'messages[{index}].content: {"missing" if "content" not in message else "null"} -> ""'
+            )
             message["content"] = ""
-            notes.append(f'messages[{index}].content: {was} -> ""')
+        calls = message.get("tool_calls")
+        for number, call in enumerate(calls if isinstance(calls, list) else []):
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict) and not _is_json_object(function.get("arguments")):
+                notes.append(
+                    f'messages[{index}].tool_calls[{number}].function.arguments: not a JSON object -> "{{}}"'
+                )
+                function["arguments"] = "{}"
     return notes
+
+
+def _is_json_object(text: Any) -> bool:
+    try:
+        return isinstance(text, str) and isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def portable_response_body(body: Any) -> list[str]:

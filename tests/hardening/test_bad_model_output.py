@@ -25,6 +25,7 @@ import openai
 import pytest
 
 from helpers.llm.backends import AZURE_API_VERSION
+from helpers.llm.wire import WireLog
 from helpers.settings import PROJECT_ROOT
 from helpers.standin import DEFAULT_DEPLOYMENT
 from helpers.toolloop.loop import Toolbox, local_tool, run_tool_loop
@@ -239,6 +240,9 @@ def autogen_agent(endpoint: ScriptedStandIn, entry: dict[str, Any]):
         api_key=endpoint.api_key,
         model=MODEL,
         model_info=model_info,
+        # as notebook 04 does: the workbook's portable transport under Autogen (strict servers refuse
+        # the content null that Autogen sends; the stand-in is strict in the test suite)
+        http_client=WireLog().async_http_client(),
         **client_options(entry),
     )
     agent = AssistantAgent(
