@@ -1,27 +1,23 @@
 """McpConnection (helpers/mcp_client/connection.py) against the real knowledge-base server: stdio, streamable HTTP, SSE.
 
 Servers are real subprocesses. Every wait is bounded: a test that would hang fails on its guard.
+What a call through McpConnection costs next to a raw `mcp.ClientSession` is a benchmark, not a test
+(times on a shared machine prove nothing): `benchmarks/tool_call_overhead.py` measures it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
-from mcp import ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamable_http_client
 
 from helpers.mcp_client.connection import McpConnection, McpConnectionError
 from helpers.ports import free_port, wait_for_port
@@ -188,7 +184,11 @@ async def test_stdio_server_killed_mid_session() -> None:
         psutil.Process(pid).wait(timeout=GUARD)
 
         started = time.monotonic()
-        with pytest.raises(McpConnectionError, match="the server went away during 'get_knowledge_base'"):
+        # Which message depends on a race: whether the session's reader saw the pipe close before this call
+        with pytest.raises(
+            McpConnectionError,
+            match="the server went away during 'get_knowledge_base'|the session is closed .*Open a new connection",
+        ):
             await guarded(connection.call_tool(TOOL))
         assert time.monotonic() - started < 5
         # the next call fails at once and says to open a new connection
@@ -252,73 +252,3 @@ async def test_http_nobody_listening() -> None:
     with pytest.raises(McpConnectionError, match="could not open the session"):
         await guarded(McpConnection.http(f"http://127.0.0.1:{free_port()}/mcp", timeout=GUARD))
     assert time.monotonic() - started < 5
-
-
-# --- overhead of the helper -------------------------------------------------------------------
-
-
-async def median_ms(pairs: dict[str, Callable[[], Awaitable[Any]]], calls: int = 100) -> dict[str, float]:
-    """Median milliseconds of one call for each callable, measured interleaved after a warm-up."""
-    times: dict[str, list[float]] = {label: [] for label in pairs}
-    for fn in pairs.values():
-        for _ in range(5):
-            check_result(await fn())
-    for _ in range(calls):
-        for label, fn in pairs.items():
-            started = time.perf_counter()
-            result = await fn()
-            times[label].append((time.perf_counter() - started) * 1000)
-            assert not result.isError
-    return {label: statistics.median(values) for label, values in times.items()}
-
-
-def report(transport: str, medians: dict[str, float]) -> None:
-    helper, raw = medians["McpConnection"], medians["ClientSession"]
-    print(
-        f"\n[overhead] {transport}: McpConnection.call_tool median {helper:.3f} ms, "
-        f"raw ClientSession.call_tool median {raw:.3f} ms, ratio {helper / raw:.3f} (100 calls each)"
-    )
-
-
-@pytest.mark.anyio
-async def test_call_overhead_stdio(tmp_path: Path) -> None:
-    params = StdioServerParameters(command=sys.executable, args=["-m", MODULE], env=dict(os.environ))
-    opening = asyncio.create_task(McpConnection.stdio(MODULE))  # both servers start at the same time
-    try:
-        async with AsyncExitStack() as stack:
-            errlog = stack.enter_context((tmp_path / "raw.stderr").open("w"))
-            read, write = await stack.enter_async_context(stdio_client(params, errlog=errlog))
-            session = await stack.enter_async_context(ClientSession(read, write))
-            await guarded(session.initialize())
-            connection = await guarded(opening)
-            async with connection:
-                medians = await guarded(
-                    median_ms(
-                        {
-                            "McpConnection": lambda: connection.call_tool(TOOL),
-                            "ClientSession": lambda: session.call_tool(TOOL, {}),
-                        }
-                    )
-                )
-    finally:
-        if not opening.done():
-            opening.cancel()
-    report("stdio", medians)
-
-
-@pytest.mark.anyio
-async def test_call_overhead_streamable_http(shared_servers: dict[str, HttpServer]) -> None:
-    server = shared_servers["streamable-http"]
-    async with await open_http(server) as connection, AsyncExitStack() as stack:
-        read, write, _ = await stack.enter_async_context(streamable_http_client(server.url))
-        session = await stack.enter_async_context(ClientSession(read, write))
-        await guarded(session.initialize())
-        medians = await guarded(
-            median_ms(
-                {
-                    "McpConnection": lambda: connection.call_tool(TOOL),
-                    "ClientSession": lambda: session.call_tool(TOOL, {}),
-                }
-            )
-        )
-    report("streamable HTTP", medians)
