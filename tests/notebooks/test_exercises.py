@@ -27,11 +27,12 @@ def _code(cells):
     return [c.source for c in cells if c.cell_type == "code"]
 
 
-# Notebooks whose exercises edition must exist (a notebook 04 edition joins once its solution cells are tagged).
+# Notebooks whose exercises edition must exist: 01-05 (00 is the set-up check).
 REQUIRED = [
     "01_raw_json_tool_loop.ipynb",
     "02_mcp_server_and_client.ipynb",
     "03_azure_openai_kb_stdio.ipynb",
+    "04_autogen_kaito_time.ipynb",
     "05_mcp_server_configs.ipynb",
 ]
 
