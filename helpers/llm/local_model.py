@@ -29,14 +29,14 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from helpers.errors import ServerStartError
 from helpers.ports import free_port, wait_for_port
-from helpers.servers.launch import StopsOnExit, log_tail, new_log, spawn, stop_processes
+from helpers.servers.launch import ManagedProcess, log_tail, new_log, spawn
 from helpers.settings import PROJECT_ROOT
 
 SETUP_SCRIPT = PROJECT_ROOT / "scripts" / "llama-server.sh"
@@ -57,35 +57,19 @@ ABOUT = (
 )
 
 
-@dataclass
-class LocalModel(StopsOnExit):
+@dataclass(kw_only=True)
+class LocalModel(ManagedProcess):
     """A running llama-cpp-python server with SmolLM2-135M on 127.0.0.1."""
 
     port: int
     model: str
     gguf: Path
     version: str
-    process: subprocess.Popen[bytes] = field(repr=False)
-    log_path: Path = field(repr=False)
 
     @property
     def base_url(self) -> str:
         """The OpenAI-compatible root, for BACKEND = "openai-compatible"."""
         return f"http://127.0.0.1:{self.port}/v1"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def is_running(self) -> bool:
-        return self.process.poll() is None
-
-    def logs(self, lines: int = 30) -> str:
-        return log_tail(self.log_path, lines)
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the server (idempotent)."""
-        stop_processes([self.process], timeout)
 
 
 def _run_setup(check_only: bool, echo: bool) -> tuple[Path, Path]:
@@ -190,7 +174,14 @@ def start_local_model(
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "VIRTUAL_ENV")}
     process = spawn(command, log_path, env)
-    model = LocalModel(port, MODEL_ALIAS, gguf, _server_version(python), process, log_path)
+    model = LocalModel(
+        port=port,
+        model=MODEL_ALIAS,
+        gguf=gguf,
+        version=_server_version(python),
+        process=process,
+        log_path=log_path,
+    )
     atexit.register(model.stop)
     started = time.monotonic()
     try:

@@ -109,20 +109,12 @@ def new_log(prefix: str) -> Path:
     return Path(tempfile.mkstemp(prefix=f"{prefix}-", suffix=".log")[1])
 
 
-@dataclass
-class ServerProcess(StopsOnExit):
-    """A running `python -m helpers.servers.NAME --transport ... --port N` process."""
+@dataclass(kw_only=True)
+class ManagedProcess(StopsOnExit):
+    """A process the launcher started: its log, whether it runs, and a stop for its whole tree."""
 
-    module: str
-    transport: Transport
-    port: int
     process: subprocess.Popen[bytes] = field(repr=False)
     log_path: Path = field(repr=False)
-
-    @property
-    def url(self) -> str:
-        """The MCP endpoint: …/mcp for streamable HTTP, …/sse for SSE."""
-        return f"http://127.0.0.1:{self.port}/{'sse' if self.transport == 'sse' else 'mcp'}"
 
     @property
     def pid(self) -> int:
@@ -137,6 +129,20 @@ class ServerProcess(StopsOnExit):
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the process tree (idempotent)."""
         stop_processes([self.process], timeout)
+
+
+@dataclass(kw_only=True)
+class ServerProcess(ManagedProcess):
+    """A running `python -m helpers.servers.NAME --transport ... --port N` process."""
+
+    module: str
+    transport: Transport
+    port: int
+
+    @property
+    def url(self) -> str:
+        """The MCP endpoint: …/mcp for streamable HTTP, …/sse for SSE."""
+        return f"http://127.0.0.1:{self.port}/{'sse' if self.transport == 'sse' else 'mcp'}"
 
 
 _RUNNING: dict[tuple[object, ...], ServerProcess] = {}
@@ -170,7 +176,7 @@ def start_server(
     log_path = new_log(module.rsplit(".", 1)[-1])
     command = [sys.executable, "-m", module, "--transport", transport, "--port", str(port)]
     process = spawn(command, log_path, {**(os.environ if inherit_env else {}), **(env or {})}, cwd)
-    server = ServerProcess(module, transport, port, process, log_path)
+    server = ServerProcess(module=module, transport=transport, port=port, process=process, log_path=log_path)
     atexit.register(server.stop)
     try:
         wait_for_port(port, timeout=timeout, alive=server.is_running)
