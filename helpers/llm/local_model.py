@@ -36,7 +36,7 @@ import httpx
 
 from helpers.errors import ServerStartError
 from helpers.ports import free_port, wait_for_port
-from helpers.servers.launch import ManagedProcess, log_tail, new_log, spawn
+from helpers.servers.launch import ManagedProcess, log_tail, new_log, poll_http, spawn
 from helpers.settings import PROJECT_ROOT
 
 SETUP_SCRIPT = PROJECT_ROOT / "scripts" / "llama-server.sh"
@@ -127,19 +127,14 @@ def _server_version(python: Path) -> str:
 
 def _wait_for_models(model: LocalModel, timeout: float) -> None:
     """Poll GET /v1/models until it lists the model (the port opens before the model is loaded)."""
-    deadline, last = time.monotonic() + timeout, "no answer"
-    while time.monotonic() < deadline:
-        if not model.is_running():
-            raise TimeoutError(f"the server exited (code {model.process.poll()}) before /v1/models answered")
-        try:
-            reply = httpx.get(f"{model.base_url}/models", timeout=5.0)
-            if reply.status_code == 200 and model.model in reply.text:
-                return
-            last = f"HTTP {reply.status_code}: {reply.text[:200]}"
-        except httpx.HTTPError as exc:
-            last = repr(exc)
-        time.sleep(0.2)
-    raise TimeoutError(f"{model.base_url}/models did not list {model.model!r} within {timeout:.0f} s: {last}")
+    poll_http(
+        lambda: httpx.get(f"{model.base_url}/models", timeout=5.0),
+        lambda reply: reply.status_code == 200 and model.model in reply.text,
+        deadline=time.monotonic() + timeout,
+        alive=model.is_running,
+        what=f"{model.base_url}/models listed {model.model!r}",
+        interval=0.2,
+    )
 
 
 def start_local_model(

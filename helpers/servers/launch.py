@@ -15,11 +15,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Self
 
+import httpx
 import psutil
 
 from helpers.errors import ServerStartError
@@ -102,6 +104,35 @@ def log_tail(path: Path | None, lines: int = 20) -> str:
     except OSError:
         return f"(no log at {path})"
     return "\n".join(text.splitlines()[-lines:]) or "(log is empty)"
+
+
+def poll_http(
+    send: Callable[[], httpx.Response],
+    ready: Callable[[httpx.Response], bool],
+    *,
+    deadline: float,
+    alive: Callable[[], bool],
+    what: str,
+    interval: float = 0.1,
+) -> httpx.Response:
+    """Repeat `send()` until `ready(reply)`; fail when the process dies or `deadline` (monotonic) passes.
+
+    A port that listens is not yet a server that answers (a model still loading, a proxy still
+    spawning its child): readiness is one real request that succeeds.
+    """
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if not alive():
+            raise TimeoutError(f"the server exited before {what}")
+        try:
+            reply = send()
+            if ready(reply):
+                return reply
+            last = f"HTTP {reply.status_code}: {reply.text[:200]}"
+        except httpx.HTTPError as exc:
+            last = repr(exc)
+        time.sleep(interval)
+    raise TimeoutError(f"{what} did not happen in time: {last}")
 
 
 def new_log(prefix: str) -> Path:

@@ -32,7 +32,7 @@ from mcp.types import LATEST_PROTOCOL_VERSION
 from helpers.errors import ServerStartError
 from helpers.ports import free_port, wait_for_port
 from helpers.servers.auth_gate import STATS_PATH, TOKEN_ENV
-from helpers.servers.launch import StopsOnExit, log_tail, spawn, stop_processes
+from helpers.servers.launch import StopsOnExit, log_tail, poll_http, spawn, stop_processes
 
 _RUNNING: set[TimeServer] = set()
 _ATEXIT_REGISTERED = False
@@ -143,26 +143,20 @@ def _stop_all() -> None:
 
 def _probe(url: str, headers: dict[str, str], deadline: float, alive: Callable[[], bool]) -> None:
     """Send one MCP `initialize` over HTTP until it succeeds, then end the session it opened."""
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if not alive():
-            raise TimeoutError("a server process exited before answering MCP initialize")
-        try:
-            reply = httpx.post(
-                url,
-                json=_PROBE_INITIALIZE,
-                timeout=5.0,
-                headers={**headers, "Accept": "application/json, text/event-stream"},
-            )
-            if reply.status_code == 200 and '"serverInfo"' in reply.text:
-                if session := reply.headers.get("mcp-session-id"):
-                    httpx.delete(url, headers={**headers, "mcp-session-id": session}, timeout=5.0)
-                return
-            last = f"HTTP {reply.status_code}: {reply.text[:200]}"
-        except httpx.HTTPError as exc:
-            last = repr(exc)
-        time.sleep(0.1)
-    raise TimeoutError(f"MCP initialize at {url} did not succeed: {last}")
+    reply = poll_http(
+        lambda: httpx.post(
+            url,
+            json=_PROBE_INITIALIZE,
+            timeout=5.0,
+            headers={**headers, "Accept": "application/json, text/event-stream"},
+        ),
+        lambda reply: reply.status_code == 200 and '"serverInfo"' in reply.text,
+        deadline=deadline,
+        alive=alive,
+        what=f"MCP initialize at {url} answered",
+    )
+    if session := reply.headers.get("mcp-session-id"):
+        httpx.delete(url, headers={**headers, "mcp-session-id": session}, timeout=5.0)
 
 
 def start_time_server(
