@@ -67,7 +67,7 @@ def portable_request_body(body: Any) -> list[str]:
         calls = message.get("tool_calls")
         for number, call in enumerate(calls if isinstance(calls, list) else []):
             function = call.get("function") if isinstance(call, dict) else None
-            if isinstance(function, dict) and not _is_json_object(function.get("arguments")):
+            if isinstance(function, dict) and not is_json_object(function.get("arguments")):
                 notes.append(
                     f'messages[{index}].tool_calls[{number}].function.arguments: not a JSON object -> "{{}}"'
                 )
@@ -75,7 +75,8 @@ def portable_request_body(body: Any) -> list[str]:
     return notes
 
 
-def _is_json_object(text: Any) -> bool:
+def is_json_object(text: Any) -> bool:
+    """True for a string holding one JSON object: what strict servers accept as tool-call `arguments`."""
     try:
         return isinstance(text, str) and isinstance(json.loads(text), dict)
     except ValueError:

@@ -21,6 +21,7 @@ import openai
 from mcp import types
 
 from helpers.llm.backends import Backend
+from helpers.llm.wire import is_json_object
 from helpers.toolloop.schemas import function_to_openai, mcp_tool_to_openai, parameters_schema
 from helpers.toolloop.transcript import Problem, ToolRun, Transcript, Turn
 
@@ -381,10 +382,7 @@ def _sendable(arguments: str) -> str:
     Broken arguments (not JSON, or not an object) go back as "{}"; the tool message that answers
     the call already tells the model what was wrong with what it sent.
     """
-    try:
-        return arguments if isinstance(json.loads(arguments), dict) else "{}"
-    except (TypeError, ValueError):
-        return "{}"
+    return arguments if is_json_object(arguments) else "{}"
 
 
 def _canonical(arguments: str) -> str:

@@ -29,7 +29,7 @@ from helpers.llm.wire import WireLog
 from helpers.settings import PROJECT_ROOT
 from helpers.standin import DEFAULT_DEPLOYMENT
 from helpers.toolloop.loop import Toolbox, local_tool, run_tool_loop
-from tests.support.scripted_endpoint import ScriptedStandIn
+from tests.support.scripted_endpoint import ScriptedStandIn, running_scripted
 
 CORPUS = json.loads((PROJECT_ROOT / "data" / "bad_replies" / "corpus.json").read_text())
 ENTRIES = {entry["name"]: entry for entry in CORPUS["entries"]}
@@ -62,12 +62,9 @@ def get_pod_logs(namespace: str, pod: str, lines: int = 50) -> str:
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[ScriptedStandIn]:
-    server = ScriptedStandIn(model_ids=[MODEL]).start()
-    try:
+    with running_scripted(MODEL) as server:
         yield server
-    finally:
-        server.stop()
-        print_table()
+    print_table()
 
 
 def print_table() -> None:

@@ -21,7 +21,7 @@ from helpers.llm.wire import WireLog
 from helpers.settings import DATA_DIR
 from helpers.toolloop import Toolbox, local_tool, run_tool_loop
 from helpers.toolloop.transcript import STOP_REASONS
-from tests.support.scripted_endpoint import ScriptedStandIn
+from tests.support.scripted_endpoint import ScriptedStandIn, running_scripted
 
 REPLIES: list[dict[str, Any]] = json.loads((DATA_DIR / "real_replies" / "llama_cpp_smollm2.json").read_text())
 MODEL = "smollm2-135m"
@@ -35,11 +35,8 @@ def get_weather(city: str) -> dict:
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[ScriptedStandIn]:
-    server = ScriptedStandIn(model_ids=[MODEL]).start()
-    try:
+    with running_scripted(MODEL) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_the_recording_is_what_it_says() -> None:

@@ -15,7 +15,9 @@ answers every later turn. A step is a dict:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -64,3 +66,13 @@ class ScriptedStandIn(StandIn):
                 step["raw"], status_code=status, media_type=step.get("content_type", "text/plain")
             )
         return JSONResponse(step.get("body", {}), status_code=status)
+
+
+@contextlib.contextmanager
+def running_scripted(model: str) -> Iterator[ScriptedStandIn]:
+    """A started ScriptedStandIn serving `model`, stopped on the way out (for module-scoped fixtures)."""
+    server = ScriptedStandIn(model_ids=[model]).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -22,18 +22,7 @@ from mcp.client.streamable_http import streamablehttp_client
 
 from helpers.servers.auth_gate import ToolCallCounter
 from helpers.servers.time import start_time_server
-
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "test", "version": "0"},
-    },
-}
-ACCEPT = {"Accept": "application/json, text/event-stream"}
+from tests.support.mcp_wire import ACCEPT, INITIALIZE
 
 
 async def _session_calls(url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:

@@ -25,18 +25,7 @@ from helpers.ports import free_port
 from helpers.scenarios.readings import AGGREGATE_READINGS_TOOL, LOCAL_TOOLS, aggregate_readings
 from helpers.servers.launch import start_server
 from helpers.servers.weather import TOKEN_ENV, TOOL_NAMES, build_server
-
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "test", "version": "0"},
-    },
-}
-ACCEPT = {"Accept": "application/json, text/event-stream"}
+from tests.support.mcp_wire import ACCEPT, INITIALIZE
 
 
 @pytest.fixture(scope="module")

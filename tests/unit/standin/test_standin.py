@@ -11,19 +11,8 @@ import openai
 import pytest
 
 from helpers.standin import StandIn
+from tests.support.mcp_wire import TIME_TOOL
 
-TIME_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_current_time",
-        "description": "Get the current time in a specific IANA time zone.",
-        "parameters": {
-            "type": "object",
-            "properties": {"timezone": {"type": "string"}},
-            "required": ["timezone"],
-        },
-    },
-}
 ASK_TIME = [{"role": "user", "content": "What time is it in Europe/Paris?"}]
 
 

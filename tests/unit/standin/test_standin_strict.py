@@ -13,20 +13,9 @@ import pytest
 
 from helpers.standin import StandIn
 from helpers.standin import validate as rules
+from tests.support.mcp_wire import TIME_TOOL
 
 MODEL = "standin-tool-planner"
-TIME_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_current_time",
-        "description": "Get the current time in a specific IANA time zone.",
-        "parameters": {
-            "type": "object",
-            "properties": {"timezone": {"type": "string"}},
-            "required": ["timezone"],
-        },
-    },
-}
 QUESTION = {"role": "user", "content": "What time is it in Europe/Paris?"}
 CALL = {
     "id": "call_1",
