@@ -110,3 +110,14 @@ def test_pyproject_declares_every_package_helpers_imports() -> None:
         if not candidates & declared:
             missing.append(f"{module} (imported by {where}; distribution {sorted(candidates)})")
     assert not missing, "pyproject.toml [project] dependencies lack: " + ", ".join(missing)
+
+
+def test_importing_mcp_builds_no_grammar_parser() -> None:
+    """jsonschema >= 4.24 pulls in rfc3987-syntax, which builds a lark parser at import (1.1 s in every
+    process that imports mcp: each stdio server, the Time server, each kernel). requirements.txt pins
+    4.23.0 for that reason; this fails if the slow module comes back, e.g. after a version bump."""
+    import subprocess
+
+    probe = "import sys, mcp.server.fastmcp; print(sorted(m for m in sys.modules if m.split('.')[0] in {'lark', 'rfc3987_syntax'}))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", f"Importing mcp loaded {loaded}: see the jsonschema pin in requirements.txt"
