@@ -232,41 +232,46 @@ class PortableTransport:
             exchange.adjusted.extend(notes)
             exchange.seconds = round(time.monotonic() - exchange.started, 4)
 
+    def _passed_through(self, exchange: Exchange | None, response: Any) -> bool:
+        """A streamed (SSE) reply goes to the caller untouched: logged as STREAMED, never buffered."""
+        if _is_sse(response.headers):
+            self._finish(exchange, response, STREAMED, [])
+            return True
+        return False
+
+    def _complete(self, exchange: Exchange | None, request: Any, response: Any, raw: bytes) -> Any:
+        response, more, body = self._rebuild_response(request, response, raw)
+        self._finish(exchange, response, body, more)
+        return response
+
+    # The sync and async twins below differ only in how they forward and read; the rest is shared above.
     def handle_request(self, request: Any) -> Any:
         request, notes, logged = self._rewrite_request(request)
         exchange = self._start(request, logged, notes)
         response = self.inner.handle_request(request)
-        if _is_sse(response.headers):
-            self._finish(exchange, response, STREAMED, [])
+        if self._passed_through(exchange, response):
             return response
         if hasattr(response, "_content"):  # already read (MockTransport): its bytes are decoded
-            response, raw = self._decoded(response), response.content
-        else:
-            try:
-                raw = b"".join(response.iter_raw())
-            finally:
-                response.close()
-        response, more, body = self._rebuild_response(request, response, raw)
-        self._finish(exchange, response, body, more)
-        return response
+            return self._complete(exchange, request, self._decoded(response), response.content)
+        try:
+            raw = b"".join(response.iter_raw())
+        finally:
+            response.close()
+        return self._complete(exchange, request, response, raw)
 
     async def handle_async_request(self, request: Any) -> Any:
         request, notes, logged = self._rewrite_request(request)
         exchange = self._start(request, logged, notes)
         response = await self.inner.handle_async_request(request)
-        if _is_sse(response.headers):
-            self._finish(exchange, response, STREAMED, [])
+        if self._passed_through(exchange, response):
             return response
-        if hasattr(response, "_content"):  # already read (MockTransport): its bytes are decoded
-            response, raw = self._decoded(response), response.content
-        else:
-            try:
-                raw = b"".join([chunk async for chunk in response.aiter_raw()])
-            finally:
-                await response.aclose()
-        response, more, body = self._rebuild_response(request, response, raw)
-        self._finish(exchange, response, body, more)
-        return response
+        if hasattr(response, "_content"):
+            return self._complete(exchange, request, self._decoded(response), response.content)
+        try:
+            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+        finally:
+            await response.aclose()
+        return self._complete(exchange, request, response, raw)
 
     def close(self) -> None:
         self.inner.close()

@@ -3,6 +3,6 @@
 Only light names are exported here: every server process imports this package first.
 """
 
-from helpers.servers.launch import ServerProcess, start_server
+from helpers.servers.launch import ServerProcess, log_tail, new_log, start_server
 
-__all__ = ["ServerProcess", "start_server"]
+__all__ = ["ServerProcess", "log_tail", "new_log", "start_server"]
