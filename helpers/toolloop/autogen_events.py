@@ -4,6 +4,7 @@ An `AssistantAgent` run returns a `TaskResult` whose `messages` interleave the u
 `ToolCallRequestEvent`s (the model asked for tools), `ToolCallExecutionEvent`s (the tools ran)
 and the agent's final message. A model that ignores the tools it was offered produces no
 `ToolCallRequestEvent` at all, which is how the "tool call ignored" row of seed 000 is detected.
+`transcript_from_autogen` turns a run into the workbook's `Transcript`, for `show_run`'s viewer.
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ from typing import Any
 from autogen_agentchat.base import TaskResult
 from autogen_agentchat.messages import (
     BaseChatMessage,
+    HandoffMessage,
+    ThoughtEvent,
     ToolCallExecutionEvent,
     ToolCallRequestEvent,
     ToolCallSummaryMessage,
 )
 from autogen_core import FunctionCall
 from autogen_core.models import FunctionExecutionResult
+
+from helpers.llm.wire import WireLog
+from helpers.toolloop.transcript import Transcript, transcript_from_messages
 
 
 def _messages(run: TaskResult | Iterable[Any]) -> list[Any]:
@@ -88,3 +94,96 @@ def answered_from_tools(run: TaskResult | Iterable[Any]) -> bool:
     return (
         tool_was_called(messages) and bool(messages) and not isinstance(messages[-1], ToolCallSummaryMessage)
     )
+
+
+def transcript_from_autogen(
+    run: TaskResult | Iterable[Any],
+    *,
+    model: str,
+    task: str | None = None,
+    wire: WireLog | None = None,
+) -> Transcript:
+    """The workbook's Transcript of one agent's run, for `show_run`: the run as Chat Completions messages.
+
+    The user's task becomes the user message; each `ToolCallRequestEvent` an assistant message with
+    `tool_calls` (its text from a `ThoughtEvent` just before it, if any); each result of a
+    `ToolCallExecutionEvent` a tool message, with the content the model was sent and its `is_error`;
+    the agent's last chat message the final answer. A run that ends with a `ToolCallSummaryMessage`
+    (no `reflect_on_tool_use`) or a `HandoffMessage` has no answer from the model: its transcript
+    stops at the turn limit and says so. Other events (memory queries, streaming chunks) are left out.
+
+    Args:
+        run: a `TaskResult`, or its messages.
+        model: the model id, for the footer.
+        task: the question to show; default: the run's first message from "user".
+        wire: a WireLog whose chat exchanges begin with this run's (one per model turn), for each
+            turn's seconds and finish_reason; default: none shown.
+    """
+    chat: list[dict[str, Any]] = []
+    results: list[list[FunctionExecutionResult]] = []  # per assistant message: the results of its calls
+    thought: str | None = None
+    ending: BaseChatMessage | None = None
+    for message in _messages(run):
+        if isinstance(message, ThoughtEvent):
+            thought = message.content
+            continue
+        if isinstance(message, ToolCallRequestEvent):
+            chat.append(
+                {
+                    "role": "assistant",
+                    "content": thought,
+                    "tool_calls": [
+                        {
+                            "id": c.id,
+                            "type": "function",
+                            "function": {"name": c.name, "arguments": c.arguments},
+                        }
+                        for c in message.content
+                    ],
+                }
+            )
+            results.append([])
+        elif isinstance(message, ToolCallExecutionEvent):
+            chat.extend(
+                {"role": "tool", "tool_call_id": r.call_id, "content": r.content} for r in message.content
+            )
+            if results:
+                results[-1].extend(message.content)
+        elif isinstance(message, (ToolCallSummaryMessage, HandoffMessage)):
+            ending = message  # written by Autogen, not by the model
+        elif isinstance(message, BaseChatMessage):
+            if message.source == "user":
+                chat.append({"role": "user", "content": message.to_model_text()})
+            else:
+                chat.append({"role": "assistant", "content": message.to_model_text()})
+                results.append([])
+        thought = None
+    answer = None
+    if ending is None and chat and chat[-1]["role"] == "assistant" and "tool_calls" not in chat[-1]:
+        answer = chat.pop()["content"]
+        results.pop()
+    if task is not None and not any(m["role"] == "user" for m in chat):
+        chat.insert(0, {"role": "user", "content": task})
+    transcript = transcript_from_messages(chat, answer, model=model, wire=wire)
+    if task is not None:
+        transcript.question = task
+    # Each turn's results, matched by call id within the execution event that answered that turn
+    # (ids may repeat across turns), with Autogen's own is_error rather than a guess from the text.
+    for turn, turn_results in zip(transcript.turns, results, strict=False):
+        by_id = {r.call_id: r for r in turn_results}
+        for tool_run in turn.tool_runs:
+            if (result := by_id.get(tool_run.call_id)) is not None:
+                tool_run.result, tool_run.is_error = result.content, result.is_error
+                tool_run.problem = "tool_error" if result.is_error else None
+    if ending is not None:
+        transcript.error = (
+            f"Autogen ended the run with a {type(ending).__name__}, not with a reply from the model"
+            + (
+                " (the tool output itself: reflect_on_tool_use=True asks the model for an answer)"
+                if isinstance(ending, ToolCallSummaryMessage)
+                else ""
+            )
+        )
+    elif answer is not None and not answer.strip():
+        transcript.stop_reason = "empty_reply"
+    return transcript

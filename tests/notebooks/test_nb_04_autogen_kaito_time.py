@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,6 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.notebook
 NOTEBOOK = "04_autogen_kaito_time.ipynb"
+QUESTION = "What time is it in Europe/Paris?"
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +147,60 @@ def test_no_secret_in_outputs(run) -> None:
 def test_standin_is_labelled(run) -> None:
     text = run.outputs_text()
     assert "STAND-IN" in text and "not a language model" in text
+
+
+def _viewer_html(run) -> str:
+    """The static HTML copy of the transcript viewer's output (the one show_run cell)."""
+    shown = [
+        output["data"]["text/html"]
+        for cell in run.nb.cells
+        if cell.cell_type == "code" and "show_run(" in cell.source
+        for output in cell.get("outputs", [])
+        if "text/html" in output.get("data", {})
+    ]
+    assert len(shown) == 1, "expected one transcript viewer output"
+    return shown[0]
+
+
+def test_the_viewer_shows_the_paris_run_as_cards_beside_its_two_chat_requests(run) -> None:
+    records = run.records
+    assert records["viewer"] is True and records["cassette"] is None
+    cards, _, wire = _viewer_html(run).partition("<div class='workbook-wire'>")
+    assert html.escape(QUESTION) in cards
+    assert cards.count("class='workbook-card workbook-call'") == 1  # the one tool call, as a card
+    assert "Tool call · get_current_time" in cards
+    assert html.escape('"timezone": "Europe/Paris"') in cards  # its arguments, as the model sent them
+    assert cards.count("class='workbook-card workbook-result'") == 1
+    assert html.escape(records["tool_result"]["datetime"]) in cards  # the Time server's answer
+    assert cards.count("class='workbook-card workbook-answer'") == 1
+    assert "(2 model turns," in cards
+    # The right side: the two chat requests the Autogen model client made, as backend.wire logged them.
+    assert len(re.findall(r"<summary><b>#\d+ POST /v1/chat/completions → 200", wire)) == 2
+    bodies = re.findall(r"<summary>Response body</summary><pre>(.*?)</pre>", wire, re.S)
+    first, second = (json.loads(html.unescape(body))["choices"][0]["message"] for body in bodies)
+    assert [(c["function"]["name"], json.loads(c["function"]["arguments"])) for c in first["tool_calls"]] == [
+        ("get_current_time", {"timezone": "Europe/Paris"})
+    ]
+    assert second["content"] == records["final_answer"]
+
+
+def test_record_against_a_live_endpoint_writes_a_cassette_of_every_answered_request(
+    standin, monkeypatch, tmp_path
+) -> None:
+    """RECORD=True with an OpenAI-compatible endpoint (a stand-in posing as one) saves the Autogen runs."""
+    from helpers.llm import cassette_name
+    from helpers.standin.cassette import Cassette
+    from tests.support.notebooks import EXECUTED, NOTEBOOKS, execute
+
+    monkeypatch.setenv("OPENAI_COMPATIBLE_API_KEY", standin.api_key)
+    monkeypatch.setenv("WORKBOOK_CASSETTE_DIR", str(tmp_path))
+    parameters = {"BACKEND": "openai-compatible", "BASE_URL": standin.base_url, "RECORD": True}
+    live = execute(NOTEBOOKS / NOTEBOOK, EXECUTED / "04_autogen_kaito_time-RECORD.ipynb", parameters)
+    records = live.records
+    assert records["standin"] is False and records["viewer"] is True
+    assert records["cassette"] == cassette_name(NOTEBOOK, standin.model_ids[0]) + ".json"
+    text = (tmp_path / records["cassette"]).read_text(encoding="utf-8")
+    assert standin.api_key not in text and standin.api_key not in live.outputs_text()
+    # paris, convert, workbench, reachable and retried: two answered requests each; the refused one is not kept
+    assert records["wire"]["chat_exchanges_answered"] == 10
+    assert len(Cassette.load(tmp_path / records["cassette"]).exchanges) == 10
