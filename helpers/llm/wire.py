@@ -4,13 +4,16 @@ The clients `WireLog.http_client()` / `async_http_client()` make send every requ
 `PortableTransport`: it records each exchange *as it went over the wire* (after any rewrite), and it
 applies "be conservative in what you send, liberal in what you accept" to chat completions:
 
-* a request's assistant message whose `content` is null or missing is sent with `"content": ""`
-  (llama.cpp's server answers HTTP 500 otherwise);
+* a request's assistant or tool message whose `content` is null or missing is sent with `"content": ""`
+  (llama-cpp-python's server answers HTTP 500 to a null assistant `content` and to a missing tool one,
+  llama.cpp's llama-server refuses a missing tool one, and Ollama a null tool one, which some clients
+  send for an empty tool result);
 * a non-streamed reply whose message has `tool_calls` *and* the deprecated `function_call` loses
   `function_call` (Autogen's OpenAIChatCompletionClient raises on it).
 
 Nothing else is changed, a body that is not JSON passes untouched, and each change is noted in
-`Exchange.adjusted`. For a plain `httpx.Client` (notebook 1), `httpx_hooks()` logs without rewriting.
+`Exchange.adjusted`. Streamed (SSE) replies pass untouched too: Autogen 0.7.5's `create_stream` never
+reads a delta's `function_call` (it raises only on `finish_reason` "function_call"), so none is dropped. For a plain `httpx.Client` (notebook 1), `httpx_hooks()` logs without rewriting.
 """
 
 from __future__ import annotations
@@ -49,15 +52,16 @@ def _is_sse(headers: Any) -> bool:
 
 
 def portable_request_body(body: Any) -> list[str]:
-    """Make assistant messages acceptable to strict servers, in place; return the notes.
+    """Make assistant and tool messages acceptable to strict servers, in place; return the notes.
 
-    Null or missing `content` becomes "" (llama-cpp-python answers 500 otherwise), and tool-call
-    `arguments` that are not a JSON object become "{}" (Ollama and vLLM answer 400 otherwise).
+    Null or missing `content` becomes "" (see the module docstring for who refuses which), and
+    tool-call `arguments` that are not a JSON object become "{}" (Ollama and vLLM answer 400 otherwise).
+    System and user messages are left as they are.
     """
     notes: list[str] = []
     messages = body.get("messages") if isinstance(body, dict) else None
     for index, message in enumerate(messages if isinstance(messages, list) else []):
-        if not isinstance(message, dict) or message.get("role") != "assistant":
+        if not isinstance(message, dict) or message.get("role") not in ("assistant", "tool"):
             continue
         if message.get("content") is None:
             notes.append(

@@ -131,18 +131,25 @@ so null fails pydantic validation, which its server reports as HTTP 500; llama.c
 MISSING_CONTENT = StrictRule(
     "missing_content",
     'Ollama refuses it (HTTP 400 "invalid message content type: <nil>"; content may only be absent '
-    "next to tool_calls) and llama.cpp's llama-server refuses a missing one (\"All non-assistant messages "
-    "must contain 'content'\", \"Expected 'content' or 'tool_calls'\")",
-    'send `content` as a string ("" if there is nothing to say)',
+    "next to tool_calls); llama.cpp's llama-server refuses a missing one (\"All non-assistant messages "
+    "must contain 'content'\", \"Expected 'content' or 'tool_calls'\") and its May 2025 builds from b5331 "
+    "until #13477 a null one too (\"Expected 'content' to be a string or an array\"); llama-cpp-python's "
+    'server refuses a missing one on a tool message (HTTP 500 "validation errors")',
+    'send `content` as a string ("" if there is nothing to say, e.g. an empty tool result)',
     "ollama/ollama openai/openai.go FromChatRequest; ggml-org/llama.cpp tools/server/utils.hpp and "
-    "common/chat.cpp common_chat_msgs_parse_oaicompat",
+    "common/chat.cpp common_chat_msgs_parse_oaicompat, ggml-org/llama.cpp#13471 (fixed by #13477); "
+    "abetlen/llama-cpp-python llama_cpp/llama_types.py ChatCompletionRequestToolMessage",
 )
 """A system, user or tool message whose `content` is null or missing, or an assistant message with
 neither `content` nor `tool_calls`.
 
 Ollama's OpenAI layer (openai/openai.go, FromChatRequest) accepts a string or a list of parts and
-otherwise errors "invalid message content type: %T" unless tool_calls are present; llama.cpp's
-server requires `content` on every non-assistant message.
+otherwise errors "invalid message content type: %T" unless tool_calls are present: a tool message
+with `"content": null` (which some clients send for an empty tool result) is refused. llama.cpp's
+server requires the `content` key on every non-assistant message; current builds read null as empty,
+builds b5331 until PR #13477 (May 2025) refused it on every message. llama-cpp-python 0.3.36 types
+tool content as a required `Optional[str]`: null passes, a missing key is HTTP 500 (both tried against
+the workbook's local server, 2026-11-21).
 """
 
 CONTENT_TYPE = StrictRule(

@@ -1,4 +1,9 @@
-"""Every bad reply in data/bad_replies/corpus.json (hand-written, see its "about"), through the tool loop and Autogen.
+"""Every bad reply in data/bad_replies/corpus.json, and every reply recorded from a real server, through the tool loop and Autogen.
+
+Two sources, kept apart: the corpus's entries are hand-written (see its "about"); the entries named
+`real:<name>` are the replies llama-cpp-python 0.3.36 + SmolLM2-135M really sent, loaded from their
+one home, data/real_replies/llama_cpp_smollm2.json (each with its `expect`, in the same terms as the
+corpus's), and replayed byte for byte on every turn, as tests/interop/test_recorded_replies.py does.
 
 The replies are served verbatim by `ScriptedStandIn` (the real stand-in with a scripted answer),
 on its OpenAI route (as notebooks 01, 02 and 05 use it), its Azure route with `AsyncAzureOpenAI`
@@ -29,10 +34,32 @@ from helpers.llm.wire import WireLog
 from helpers.settings import PROJECT_ROOT
 from helpers.standin import DEFAULT_DEPLOYMENT
 from helpers.toolloop.loop import Toolbox, local_tool, run_tool_loop
+from helpers.toolloop.transcript import STOP_REASONS
+from tests.interop.test_recorded_replies import REPLIES as RECORDED
+from tests.interop.test_recorded_replies import replayed
 from tests.support.scripted_endpoint import ScriptedStandIn, running_scripted
 
 CORPUS = json.loads((PROJECT_ROOT / "data" / "bad_replies" / "corpus.json").read_text())
-ENTRIES = {entry["name"]: entry for entry in CORPUS["entries"]}
+HAND_WRITTEN, REAL = "hand-written", "recorded"  # the two sources, as the outcome table names them
+
+
+def recorded_entry(reply: dict[str, Any]) -> dict[str, Any]:
+    """A reply recorded from a real server, as a corpus entry: named real:<name>, it answers every turn."""
+    return {
+        "name": f"real:{reply['name']}",
+        "source": REAL,
+        "category": reply["category"],
+        "description": reply["note"],
+        "replies": replayed(reply),
+        "repeat": True,
+        "expect": reply["expect"],
+    }
+
+
+ENTRIES = {
+    entry["name"]: entry
+    for entry in [*({"source": HAND_WRITTEN, **e} for e in CORPUS["entries"]), *map(recorded_entry, RECORDED)]
+}
 MODEL = "standin-recorded-model"
 MAX_TURNS = 4
 GUARD = 20  # seconds: a run that takes longer has hung
@@ -72,15 +99,20 @@ def print_table() -> None:
         return
     routes = ["loop/openai", "loop/azure", "autogen"]
     rows = [
-        [name, ENTRIES[name]["category"], *(OUTCOMES[name].get(r, "-") for r in routes)]
+        [
+            name,
+            ENTRIES[name]["source"],
+            ENTRIES[name]["category"],
+            *(OUTCOMES[name].get(r, "-") for r in routes),
+        ]
         for name in ENTRIES
         if name in OUTCOMES
     ]
-    header = ["entry", "category", *routes]
+    header = ["entry", "source", "category", *routes]
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     print(
-        f"\n\nBad model output: {len(ENTRIES)} corpus entries, {len(set(e['category'] for e in ENTRIES.values()))} "
-        "categories"
+        f"\n\nBad model output: {len(CORPUS['entries'])} hand-written corpus entries and {len(RECORDED)} replies "
+        f"recorded from a real server, {len(set(e['category'] for e in ENTRIES.values()))} categories"
     )
     for row in [header, ["-" * w for w in widths], *rows]:
         print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
@@ -131,11 +163,9 @@ def describe(transcript: Any) -> str:
 # --- the tool loop, on the OpenAI and the Azure route ----------------------------------------------
 
 
-@pytest.mark.parametrize("route", ["openai", "azure"])
-@pytest.mark.parametrize("name", list(ENTRIES))
-@pytest.mark.anyio
-async def test_tool_loop(endpoint: ScriptedStandIn, name: str, route: str) -> None:
-    entry, expect = ENTRIES[name], ENTRIES[name]["expect"]
+async def check_tool_loop(endpoint: ScriptedStandIn, name: str, entry: dict[str, Any], route: str) -> None:
+    """Run `entry` through the tool loop on `route` and assert what its `expect` says (AssertionError if not)."""
+    expect = entry["expect"]
     endpoint.load(entry["replies"], entry.get("repeat", False))
     RAN.clear()
     client = make_client(endpoint, route, entry)
@@ -214,6 +244,14 @@ async def test_tool_loop(endpoint: ScriptedStandIn, name: str, route: str) -> No
     for run in transcript.tool_runs:
         if run.problem:
             assert f"[{run.problem}]" in shown
+
+
+@pytest.mark.parametrize("route", ["openai", "azure"])
+@pytest.mark.parametrize("name", list(ENTRIES))
+@pytest.mark.anyio
+async def test_tool_loop(endpoint: ScriptedStandIn, name: str, route: str) -> None:
+    """The outcome the entry expects, within the turn limit, no hang; the model and the user are told what went wrong."""
+    await check_tool_loop(endpoint, name, ENTRIES[name], route)
 
 
 # --- Autogen, as notebook 04 uses it ----------------------------------------------------------------
@@ -364,6 +402,14 @@ def wrong(name: str, **expect: Any) -> dict[str, Any]:
         ("nothing-null", {"autogen": "answers"}, "expected answers, got answers empty"),
         ("args-plain-text", {"autogen_tool_results": {"ok": 1, "error": 0}}, "'error': 1"),
         ("200-no-choices", {"autogen_error": "no choices"}, "list index out of range"),
+        # recorded: were function_call not dropped by the portable transport, this would be ValueError
+        (
+            "real:named_tool_call_with_function_call",
+            {"autogen": "raises ValueError"},
+            "got raises RuntimeError",
+        ),
+        ("real:auto_no_tool_call_empty_text", {"autogen": "answers"}, "expected answers, got answers empty"),
+        ("real:http_500_assistant_content_null", {"autogen_requests": 2}, "assert 1 == 2"),
     ],
 )
 @pytest.mark.anyio
@@ -375,13 +421,56 @@ async def test_a_wrong_autogen_expectation_fails(
     OUTCOMES.pop(f"{name} (wrong on purpose)", None)
 
 
-def test_every_entry_expects_an_autogen_outcome() -> None:
+@pytest.mark.parametrize(
+    "name, expect, message",
+    [
+        ("real:named_tool_call_with_function_call", {"tools_ran": 1}, "assert 4 == 1"),
+        (
+            "real:tool_call_with_wrong_function_call_name",
+            {"problems": ["unknown_tool"]},
+            "[None] == ['unknown_tool']",
+        ),
+        ("real:text_answer_cut_at_max_tokens", {"final_answer": "You can use"}, "assert 'You can use"),
+        ("real:http_500_assistant_content_null", {"stop_reason": "answered"}, "('api_error',"),
+    ],
+)
+@pytest.mark.anyio
+async def test_a_wrong_tool_loop_expectation_fails(
+    endpoint: ScriptedStandIn, name: str, expect: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        await check_tool_loop(endpoint, f"{name} (wrong on purpose)", wrong(name, **expect), "openai")
+    OUTCOMES.pop(f"{name} (wrong on purpose)", None)
+
+
+# What check_tool_loop and check_autogen read: a key outside these would be ignored, so none may be there.
+EXPECT_KEYS = {
+    "stop_reason", "requests", "tools_ran", "problems", "tool_message", "later_tool_message", "unique_ids",
+    "final_answer", "warning", "error",
+    "autogen", "autogen_hangs", "autogen_requests", "autogen_error", "autogen_tool_results",
+}  # fmt: skip
+
+
+def test_every_entry_expects_known_outcomes_only() -> None:
     for name, entry in ENTRIES.items():
-        outcome = entry["expect"]["autogen"]
+        expect = entry["expect"]
+        assert set(expect) <= EXPECT_KEYS, (name, set(expect) - EXPECT_KEYS)
+        assert expect["stop_reason"] in STOP_REASONS and isinstance(expect["tools_ran"], int), name
+        outcome = expect["autogen"]
         assert outcome in ("answers", "answers empty", "hangs") or outcome.startswith("raises "), name
         if outcome == "hangs":
             assert entry["expect"]["autogen_hangs"], name
+        else:
+            assert isinstance(expect["autogen_requests"], int), name
     assert "hand-written, not recorded" in CORPUS["about"]
+
+
+def test_the_two_sources_stay_apart() -> None:
+    """The hand-written corpus holds no recorded reply; each recorded reply runs here once, as real:<name>."""
+    recorded = [name for name, entry in ENTRIES.items() if entry["source"] == REAL]
+    assert recorded == [f"real:{reply['name']}" for reply in RECORDED] and recorded
+    assert not [e["name"] for e in CORPUS["entries"] if e["name"].startswith("real:") or "source" in e]
+    assert len(ENTRIES) == len(CORPUS["entries"]) + len(RECORDED)  # no name is shared
 
 
 @pytest.mark.anyio

@@ -4,7 +4,9 @@ data/real_replies/llama_cpp_smollm2.json holds each reply as the server sent it 
 `function_call` included), with the request that produced it. `ScriptedStandIn` serves it byte for
 byte to the workbook's own client stack (openai SDK over the portable transport of `connect()`), so
 this runs offline, with no server to build. For each: no crash, the loop ends within its limit,
-with the stop reason recorded next to the reply, and the transcript explains it.
+with the stop reason its `expect` names, and the transcript explains it. The rest of `expect` is
+checked by tests/hardening/test_bad_model_output.py, which runs these replies as `real:<name>`
+next to the hand-written bad replies (tool loop on both routes, and Autogen).
 """
 
 from __future__ import annotations
@@ -28,6 +30,15 @@ MODEL = "smollm2-135m"
 MAX_TURNS = 3
 
 
+def replayed(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `ScriptedStandIn` script for a recorded reply: its status and body, byte for byte.
+
+    Only that one reply was recorded, so it is loaded with `repeat=True` and answers every later turn
+    too; tests/hardening/test_bad_model_output.py replays the same entries this way.
+    """
+    return [{"status": reply["response"]["status"], "body": reply["response"]["body"]}]
+
+
 def get_weather(city: str) -> dict:
     """Get the current weather for a city."""
     return {"city": city, "temp_c": 18, "sky": "cloudy"}
@@ -47,7 +58,7 @@ def test_the_recording_is_what_it_says() -> None:
             "llama-cpp-python 0.3.36 server, SmolLM2-135M-Instruct Q4_1, chatml-function-calling"
         )
         assert reply["request"]["model"] == MODEL and reply["request"]["messages"]
-        assert reply["expect_stop_reason"] in STOP_REASONS
+        assert reply["expect"]["stop_reason"] in STOP_REASONS
     messages = [
         (r["response"]["body"].get("choices") or [{}])[0].get("message") or {} for r in REPLIES
     ]  # the kinds the issue asks for: tool calls with function_call next to them, and replies without
@@ -59,7 +70,7 @@ def test_the_recording_is_what_it_says() -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("reply", REPLIES, ids=lambda r: r["name"])
 async def test_recorded_reply_ends_the_loop_with_an_explained_stop(endpoint, reply) -> None:
-    endpoint.load([{"status": reply["response"]["status"], "body": reply["response"]["body"]}], repeat=True)
+    endpoint.load(replayed(reply), repeat=True)
     wire = WireLog()
     client = openai.AsyncOpenAI(
         base_url=endpoint.base_url,
@@ -82,7 +93,7 @@ async def test_recorded_reply_ends_the_loop_with_an_explained_stop(endpoint, rep
         timeout=30,
     )
     print(f"\n[{reply['name']}]\n{transcript}")
-    assert transcript.stop_reason == reply["expect_stop_reason"], transcript.explanation
+    assert transcript.stop_reason == reply["expect"]["stop_reason"], transcript.explanation
     assert transcript.explanation.startswith(STOP_REASONS[transcript.stop_reason])
     assert len(transcript.turns) <= MAX_TURNS
     if transcript.stop_reason == "turn_limit":  # the same forced call each turn: the loop says it saw a loop

@@ -208,29 +208,34 @@ def test_sync_portable_client_round_trip(llama):
 # -- (b) Autogen ----------------------------------------------------------------------------------------------
 
 
+def _autogen_client(base_url, http_client):
+    from autogen_ext.models.openai import OpenAIChatCompletionClient
+
+    return OpenAIChatCompletionClient(
+        model=MODEL,
+        base_url=base_url,
+        api_key=KEY,
+        max_retries=0,
+        http_client=http_client,
+        model_info={
+            "vision": False,
+            "function_calling": True,
+            "json_output": False,
+            "family": "unknown",
+            "structured_output": False,
+        },
+    )
+
+
 def _autogen_run(base_url, http_client):
     from autogen_agentchat.agents import AssistantAgent
-    from autogen_ext.models.openai import OpenAIChatCompletionClient
 
     def get_weather(city: str) -> str:
         """Get the current weather for a city."""
         return json.dumps({"city": city, "temp_c": 18, "sky": "cloudy"})
 
     async def run():
-        client = OpenAIChatCompletionClient(
-            model=MODEL,
-            base_url=base_url,
-            api_key=KEY,
-            max_retries=0,
-            http_client=http_client,
-            model_info={
-                "vision": False,
-                "function_calling": True,
-                "json_output": False,
-                "family": "unknown",
-                "structured_output": False,
-            },
-        )
+        client = _autogen_client(base_url, http_client)
         agent = AssistantAgent("weather", model_client=client, tools=[get_weather], reflect_on_tool_use=True)
         try:
             return await agent.run(task="What is the weather in Paris?")
@@ -322,6 +327,35 @@ def test_streamed_replies_pass_through_unchanged(llama):
     assert exchange.response_body == STREAMED and exchange.adjusted == [] and exchange.status == 200
 
 
+def test_autogen_streaming_reads_tool_calls_and_ignores_function_call_in_a_delta(llama):
+    """Why streamed replies pass untouched: Autogen 0.7.5's `create_stream` never reads `delta.function_call`.
+
+    (autogen_ext/models/openai/_openai_client.py: `create` raises on `message.function_call`, but the
+    stream loop reads only content and tool_calls, and raises only on finish_reason "function_call".)
+    If a later Autogen raises here, strip `function_call` from SSE chunks in PortableTransport.
+    """
+    from autogen_core.models import CreateResult, UserMessage
+
+    base_url, _ = llama
+    wire = WireLog()
+
+    async def run():
+        client = _autogen_client(base_url, wire.async_http_client())
+        try:
+            question = [UserMessage(content="Weather in Paris?", source="user")]
+            return [item async for item in client.create_stream(question, tools=[TOOL["function"]])]
+        finally:
+            await client.close()
+
+    *_, result = asyncio.run(run())
+    assert b'"function_call":{"name":"get_weather"' in SSE  # the stream really carries the deprecated field
+    assert isinstance(result, CreateResult) and result.finish_reason == "function_calls"
+    [call] = result.content
+    assert (call.id, call.name) == ("call_1", "get_weather")
+    [exchange] = wire.chat_exchanges()
+    assert exchange.response_body == STREAMED and exchange.adjusted == []
+
+
 def test_sync_mock_transport_and_odd_bodies_never_raise():
     seen = []
 
@@ -346,3 +380,55 @@ def test_sync_mock_transport_and_odd_bodies_never_raise():
         == []
     )
     assert portable_request_body({"messages": [{"role": "user", "content": None}]}) == []
+
+
+# -- (e) a tool message whose content is null or missing (an empty tool result) ------------------------------
+
+
+def test_tool_content_null_or_missing_is_sent_as_empty_string_and_noted():
+    body = {
+        "messages": [
+            {"role": "system", "content": None},
+            {"role": "user", "content": None},
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [{"id": "a", "function": {"arguments": "{}"}}],
+            },
+            {"role": "tool", "tool_call_id": "a", "content": None},
+            {"role": "tool", "tool_call_id": "b"},
+            {"role": "tool", "tool_call_id": "c", "content": ""},
+        ]
+    }
+    assert portable_request_body(body) == [
+        'messages[3].content: null -> ""',
+        'messages[4].content: missing -> ""',
+    ]
+    assert [m.get("content", "(none)") for m in body["messages"]] == [None, None, "", "", "", ""]
+    assert portable_request_body(body) == []  # done once, nothing left to change
+
+
+def test_a_strict_standin_refuses_tool_content_null_unless_sent_through_the_portable_transport():
+    from helpers.standin import StandIn
+
+    call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": ARGS}}
+    messages = [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": "", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_1", "content": None},
+    ]
+    with StandIn(cassettes=[], strict=True, model_ids=[MODEL]) as server:
+        plain = openai.OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0)
+        with pytest.raises(openai.BadRequestError) as refused:
+            plain.chat.completions.create(model=MODEL, messages=messages, tools=[TOOL])
+        wire = WireLog()
+        portable = openai.OpenAI(
+            base_url=server.base_url, api_key=server.api_key, max_retries=0, http_client=wire.http_client()
+        )
+        reply = portable.chat.completions.create(model=MODEL, messages=messages, tools=[TOOL])
+        received = server.requests_log[-1]["messages"][2]
+    assert refused.value.param == "messages[2].content" and refused.value.code == "strict_missing_content"
+    assert reply.choices[0].finish_reason == "stop"
+    assert received == {"role": "tool", "tool_call_id": "call_1", "content": ""}
+    [exchange] = wire.chat_exchanges()
+    assert exchange.adjusted == ['messages[2].content: null -> ""'] and exchange.status == 200

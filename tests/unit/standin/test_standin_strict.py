@@ -106,11 +106,32 @@ def test_a_whole_sdk_tool_loop_passes_strict_mode(strict):
     assert final.choices[0].finish_reason == "stop" and "5:43 PM" in final.choices[0].message.content
 
 
+# --- an empty tool result sent as "content": null (Ollama refuses it; PortableTransport sends "") -----------
+
+
+def test_tool_content_null_is_refused_in_strict_mode_naming_the_field(strict):
+    error = refused(strict, messages=conversation(tool={"content": None}), tools=[TIME_TOOL])
+    assert error.status_code == 400
+    assert error.param == "messages[2].content" and error.code == "strict_missing_content"
+    message = error.body["message"]
+    assert "`messages[2].content` is null on a tool message" in message
+    assert 'Ollama refuses it (HTTP 400 "invalid message content type: <nil>"' in message
+    assert "#13477" in message and "an empty tool result" in message  # the llama.cpp builds; the fix
+
+
+def test_tool_content_null_is_accepted_in_default_mode_and_as_empty_string_in_strict_mode(strict, lenient):
+    for server, content in ((lenient, None), (strict, "")):
+        reply = client(server).chat.completions.create(
+            model=MODEL, messages=conversation(tool={"content": content}), tools=[TIME_TOOL]
+        )
+        assert reply.choices[0].finish_reason == "stop" and reply.choices[0].message.content
+
+
 # --- one case per other rule: refused when strict, accepted by default -------------------------------------
 
 CASES = {
-    rules.MISSING_CONTENT: (
-        dict(messages=conversation(tool={"content": None}), tools=[TIME_TOOL]),
+    rules.MISSING_CONTENT: (  # a missing key here; null is tested above
+        dict(messages=[*conversation()[:2], {"role": "tool", "tool_call_id": "call_1"}], tools=[TIME_TOOL]),
         "messages[2].content",
     ),
     rules.CONTENT_TYPE: (
