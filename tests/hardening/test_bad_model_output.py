@@ -35,9 +35,8 @@ from helpers.settings import PROJECT_ROOT
 from helpers.standin import DEFAULT_DEPLOYMENT
 from helpers.toolloop.loop import Toolbox, local_tool, run_tool_loop
 from helpers.toolloop.transcript import STOP_REASONS
-from tests.interop.test_recorded_replies import REPLIES as RECORDED
-from tests.interop.test_recorded_replies import replayed
-from tests.support.scripted_endpoint import ScriptedStandIn, running_scripted
+from tests.support.scripted_endpoint import RECORDED_REPLIES as RECORDED
+from tests.support.scripted_endpoint import ScriptedStandIn, replayed, running_scripted
 
 CORPUS = json.loads((PROJECT_ROOT / "data" / "bad_replies" / "corpus.json").read_text())
 HAND_WRITTEN, REAL = "hand-written", "recorded"  # the two sources, as the outcome table names them

@@ -12,31 +12,19 @@ next to the hand-written bad replies (tool loop on both routes, and Autogen).
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
-from typing import Any
 
 import openai
 import pytest
 
 from helpers.llm.wire import WireLog
-from helpers.settings import DATA_DIR
 from helpers.toolloop import Toolbox, local_tool, run_tool_loop
 from helpers.toolloop.transcript import STOP_REASONS
-from tests.support.scripted_endpoint import ScriptedStandIn, running_scripted
+from tests.support.scripted_endpoint import RECORDED_REPLIES as REPLIES
+from tests.support.scripted_endpoint import ScriptedStandIn, replayed, running_scripted
 
-REPLIES: list[dict[str, Any]] = json.loads((DATA_DIR / "real_replies" / "llama_cpp_smollm2.json").read_text())
 MODEL = "smollm2-135m"
 MAX_TURNS = 3
-
-
-def replayed(reply: dict[str, Any]) -> list[dict[str, Any]]:
-    """The `ScriptedStandIn` script for a recorded reply: its status and body, byte for byte.
-
-    Only that one reply was recorded, so it is loaded with `repeat=True` and answers every later turn
-    too; tests/hardening/test_bad_model_output.py replays the same entries this way.
-    """
-    return [{"status": reply["response"]["status"], "body": reply["response"]["body"]}]
 
 
 def get_weather(city: str) -> dict:

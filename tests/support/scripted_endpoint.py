@@ -22,6 +22,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
+from helpers.settings import DATA_DIR
 from helpers.standin import StandIn
 
 
@@ -76,3 +77,20 @@ def running_scripted(model: str) -> Iterator[ScriptedStandIn]:
         yield server
     finally:
         server.stop()
+
+
+# Replies recorded from a real server and model (llama-cpp-python + SmolLM2-135M), each with the request
+# that produced it and what the tests expect of it: replayed by tests/interop/test_recorded_replies.py
+# and by the bad-reply corpus test.
+RECORDED_REPLIES: list[dict[str, Any]] = json.loads(
+    (DATA_DIR / "real_replies" / "llama_cpp_smollm2.json").read_text()
+)
+
+
+def replayed(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `ScriptedStandIn` script for a recorded reply: its status and body, byte for byte.
+
+    Only that one reply was recorded, so it is loaded with `repeat=True` and answers every later turn
+    too; both tests replay the entries this way.
+    """
+    return [{"status": reply["response"]["status"], "body": reply["response"]["body"]}]
