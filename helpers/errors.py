@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "EndpointError",
     "McpConnectionError",
     "NamespaceDeniedError",
     "ReadOnlyError",
@@ -68,6 +69,11 @@ class UnknownServerError(WorkbookError, LookupError):
 
 class McpConnectionError(WorkbookError, ConnectionError):
     """An MCP server could not be reached or stopped answering; the message says which and why."""
+
+
+class EndpointError(WorkbookError, ConnectionError):
+    """The model endpoint gave no usable reply (no answer in time, an HTTP error, unreachable); the
+    message says which, and what to try."""
 
 
 class ServerStartError(WorkbookError, RuntimeError):

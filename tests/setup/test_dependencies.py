@@ -119,5 +119,7 @@ def test_importing_mcp_builds_no_grammar_parser() -> None:
     import subprocess
 
     probe = "import sys, mcp.server.fastmcp; print(sorted(m for m in sys.modules if m.split('.')[0] in {'lark', 'rfc3987_syntax'}))"
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert loaded == "[]", f"Importing mcp loaded {loaded}: see the jsonschema pin in requirements.txt"
