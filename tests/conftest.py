@@ -69,6 +69,17 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups for `pytest -n N --dist loadgroup` (scripts/test.sh): one worker per test file, so a
+    notebook's tests share its one run, and one worker for every test of the real local model, so
+    only one llama.cpp server runs (it uses both cores). Runs before xdist reads the groups."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            group = "local_model" if "local_model" in getattr(item, "fixturenames", ()) else item.path.name
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 # Tests whose skip would hide a missing system package (or the local model of scripts/llama-server.sh);
 # in CI (CI set) such a skip fails the run. An expected failure (xfail) is not such a skip.
 MUST_RUN_IN_CI = ("postgres", "browser", "offline_install", "interop")

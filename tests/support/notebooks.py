@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from helpers.notebook.records import read_records
 from helpers.settings import BUILD_DIR, PROJECT_ROOT
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
-EXECUTED = BUILD_DIR / "executed"
+# Under pytest-xdist each worker writes its own copies, so two workers never write one file at once.
+EXECUTED = BUILD_DIR / "executed" / os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
 class NotebookRun:
