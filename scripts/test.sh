@@ -15,6 +15,6 @@ if [ "${WORKBOOK_LOCAL_MODEL:-1}" != 0 ]; then
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check helpers tests
-# Two workers (pytest-xdist), one test file each at a time (conftest.py groups them); override with
+# Two workers (pytest-xdist); conftest.py gives each test file to one worker. Override with
 # WORKBOOK_TEST_WORKERS=N, or pass -n 0 to run in this process (e.g. for a debugger).
-exec .venv/bin/python -m pytest -n "${WORKBOOK_TEST_WORKERS:-2}" --dist loadgroup "$@"
+exec .venv/bin/python -m pytest -n "${WORKBOOK_TEST_WORKERS:-2}" "$@"

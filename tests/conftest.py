@@ -69,15 +69,20 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Groups for `pytest -n N --dist loadgroup` (scripts/test.sh): one worker per test file, so a
-    notebook's tests share its one run, and one worker for every test of the real local model, so
-    only one llama.cpp server runs (it uses both cores). Runs before xdist reads the groups."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            group = "local_model" if "local_model" in getattr(item, "fixturenames", ()) else item.path.name
-            item.add_marker(pytest.mark.xdist_group(group))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """How `pytest -n N` (scripts/test.sh) shares out the tests: a whole test file to one worker, so a
+    notebook's tests share its one run, and all of tests/interop/ to one worker, so only one real model
+    server runs (it uses both cores). (xdist's own `--dist loadgroup` does not work with pytest 9: it
+    renames `item._nodeid`, which pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "tests/interop" if path.startswith("tests/interop/") else path
+
+    return ByFile(config, log)
 
 
 # Tests whose skip would hide a missing system package (or the local model of scripts/llama-server.sh);
