@@ -31,26 +31,6 @@ TOLERANCE = 0.25
 HEADING = re.compile(r"^##\s+(.+)$", re.M)  # a section; "### ..." is a part of one
 STATED = re.compile(r"\*\*Time:\*\*\s*(?:about\s+)?(\d+)\s*min")  # as scripts/navigation.py reads it
 
-# Reads that fail with a NameError for a learner who skipped the deep dive defining the name, found when
-# this test was written, in notebooks that change did not edit: {notebook: {reading cell id: names}}. Each
-# should read the name with `globals().get(...)` (as notebooks 01 and 04 do); then drop it here, as a
-# stale entry fails.
-KNOWN_LEAKS = {
-    "02_mcp_server_and_client": {
-        "c34": {"cassette", "http_server", "http_server_calls", "http_transcript", "mistake_problems", "remote",
-                "sql_annotations", "sql_write_refused"},
-    },
-    "03_azure_openai_kb_stdio": {
-        "c70": {"answered_429", "cassette", "client_calls_over_stdio", "http_stats", "leaks", "retried",
-                "sdk_retries", "stdio_stats", "wrong_key_attempts"},
-    },
-    "05_mcp_server_configs": {
-        "c69": {"denied_message", "desktop_servers", "eu_config", "outsider", "outsider_selection", "traveller",
-                "traveller_selection", "weather_eu"},
-        "c76": {"cassette", "namespace_denied", "traveller_box"},
-    },
-}  # fmt: skip
-
 
 @dataclass(frozen=True)
 class Leak:
@@ -134,15 +114,12 @@ def _read(path: Path) -> nbformat.NotebookNode:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_skipping_an_optional_section_breaks_no_later_cell(path: Path):
-    found = leaks(_read(path))
-    known = {(cell, name) for cell, names in KNOWN_LEAKS.get(path.stem, {}).items() for name in names}
-    new = [str(leak) for leak in found if (leak.read_in, leak.name) not in known]
-    assert not new, (
+    found = [str(leak) for leak in leaks(_read(path))]
+    assert not found, (
         "A learner who skips an optional section gets a NameError here; read the name with "
-        "globals().get(...) and say what is missing, or do not mark the section optional:\n" + "\n".join(new)
+        "globals().get(...) and say what is missing, or do not mark the section optional:\n"
+        + "\n".join(found)
     )
-    stale = known - {(leak.read_in, leak.name) for leak in found}
-    assert not stale, f"Fixed, so remove from KNOWN_LEAKS[{path.stem!r}]: {sorted(stale)}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
