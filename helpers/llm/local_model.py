@@ -43,7 +43,11 @@ SETUP_SCRIPT = PROJECT_ROOT / "scripts" / "llama-server.sh"
 MODEL_ALIAS = "smollm2-135m"
 CHAT_FORMAT = "chatml-function-calling"
 CONTEXT_TOKENS = 2048
-THREADS = 2
+# One llama.cpp thread: for a 135M model it is as fast as two on a quiet 2-core machine (4.4 s against
+# 5.0 s a request) and 20 times faster when another process keeps one core busy (6.7 s against 131 s:
+# llama.cpp's threads wait for each other by spinning), as when the tests run in two processes
+# (benchmarks/local_model_threads.py).
+THREADS = 1
 SETUP_TIMEOUT = 45 * 60.0  # seconds: the first run compiles llama.cpp (5-8 minutes on 2 cores)
 
 ABOUT = (
@@ -138,7 +142,12 @@ def _wait_for_models(model: LocalModel, timeout: float) -> None:
 
 
 def start_local_model(
-    port: int | None = None, *, setup: bool = True, echo: bool = False, timeout: float = 60.0
+    port: int | None = None,
+    *,
+    setup: bool = True,
+    echo: bool = False,
+    timeout: float = 60.0,
+    threads: int = THREADS,
 ) -> LocalModel:
     """Set up (unless `setup` is False) and start the local model server; return it once /v1/models answers.
 
@@ -148,6 +157,7 @@ def start_local_model(
             needs the network the first time); False: only check that it was done.
         echo: show the set-up script's progress on stderr.
         timeout: seconds to wait for the server to listen and answer /v1/models.
+        threads: CPU threads for llama.cpp (prompt and generation).
 
     Raises:
         ServerStartError: the set-up script is missing or failed, or the server did not answer in time;
@@ -164,8 +174,8 @@ def start_local_model(
         "--host", "127.0.0.1",
         "--port", str(port),
         "--n_ctx", str(CONTEXT_TOKENS),
-        "--n_threads", str(THREADS),
-        "--n_threads_batch", str(THREADS),
+        "--n_threads", str(threads),
+        "--n_threads_batch", str(threads),
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "VIRTUAL_ENV")}
     process = spawn(command, log_path, env)
@@ -196,7 +206,7 @@ def _banner(model: LocalModel) -> str:
         [
             f"A real model is answering at {model.base_url}",
             f"  server: llama-cpp-python {model.version} (--chat_format {CHAT_FORMAT}, n_ctx {CONTEXT_TOKENS}, "
-            f"{THREADS} threads), pid {model.pid}, log {model.log_path}",
+            f"n_threads {THREADS}), pid {model.pid}, log {model.log_path}",
             f"  model:  SmolLM2-135M-Instruct, Q4_1 ({model.gguf.name}), served as {model.model!r}",
             "",
             "Paste into a notebook's parameters cell:",
