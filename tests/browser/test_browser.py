@@ -277,6 +277,10 @@ class Opened:
         found = self.page.evaluate(_FIRST_STDERR_TRACEBACK)
         if found is None:
             return None
+        deadline = time.monotonic() + 5  # the traceback may render before the prompt turns from [*] to [n]
+        while "*" in found["prompt"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+            found = self.page.evaluate(_FIRST_STDERR_TRACEBACK) or found
         first = next((line for line in found["source"].splitlines() if line.strip()), "")
         return (
             f"cell {found['index']} {found['prompt'].strip().rstrip(':')} `{first[:60]}` wrote a traceback on "

@@ -180,8 +180,9 @@ async def test_stdio_server_killed_mid_session() -> None:
     async with await guarded(McpConnection.stdio(MODULE)) as connection:
         check_result(await guarded(connection.call_tool(TOOL)))
         (pid,) = server_processes() - before
-        psutil.Process(pid).kill()
-        psutil.Process(pid).wait(timeout=GUARD)
+        server = psutil.Process(pid)  # one handle: the session may reap the process before we wait
+        server.kill()
+        server.wait(timeout=GUARD)  # returns at once if it is already gone
 
         started = time.monotonic()
         # Which message depends on a race: whether the session's reader saw the pipe close before this call
