@@ -34,15 +34,7 @@ def recorded_answer() -> str:
 
 def viewer_responses(run) -> list[dict]:
     """The response bodies of the stdio loop's exchanges, as the transcript viewer shows them (its HTML copy)."""
-    shown = [
-        output["data"]["text/html"]
-        for cell in run.nb.cells
-        if cell.cell_type == "code" and "show_run(" in cell.source
-        for output in cell.get("outputs", [])
-        if "text/html" in output.get("data", {})
-    ]
-    assert len(shown) == 1, "expected one transcript viewer output"
-    bodies = re.findall(r"<summary>Response body</summary><pre>(.*?)</pre>", shown[0], re.S)
+    bodies = re.findall(r"<summary>Response body</summary><pre>(.*?)</pre>", run.viewer_html(), re.S)
     return [json.loads(html.unescape(body)) for body in bodies]
 
 

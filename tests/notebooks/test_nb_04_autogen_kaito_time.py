@@ -149,23 +149,10 @@ def test_standin_is_labelled(run) -> None:
     assert "STAND-IN" in text and "not a language model" in text
 
 
-def _viewer_html(run) -> str:
-    """The static HTML copy of the transcript viewer's output (the one show_run cell)."""
-    shown = [
-        output["data"]["text/html"]
-        for cell in run.nb.cells
-        if cell.cell_type == "code" and "show_run(" in cell.source
-        for output in cell.get("outputs", [])
-        if "text/html" in output.get("data", {})
-    ]
-    assert len(shown) == 1, "expected one transcript viewer output"
-    return shown[0]
-
-
 def test_the_viewer_shows_the_paris_run_as_cards_beside_its_two_chat_requests(run) -> None:
     records = run.records
     assert records["viewer"] is True and records["cassette"] is None
-    cards, _, wire = _viewer_html(run).partition("<div class='workbook-wire'>")
+    cards, _, wire = run.viewer_html().partition("<div class='workbook-wire'>")
     assert html.escape(QUESTION) in cards
     assert cards.count("class='workbook-card workbook-call'") == 1  # the one tool call, as a card
     assert "Tool call · get_current_time" in cards

@@ -44,6 +44,18 @@ class NotebookRun:
                     found.append((text[len("Failed as expected (") : text.index(")")], text))
         return found
 
+    def viewer_html(self) -> str:
+        """The static HTML copy of the transcript viewer's output (the notebook's one `show_run(` cell)."""
+        shown = [
+            output["data"]["text/html"]
+            for cell in self.nb.cells
+            if cell.cell_type == "code" and "show_run(" in cell.source
+            for output in cell.get("outputs", [])
+            if "text/html" in output.get("data", {})
+        ]
+        assert len(shown) == 1, f"expected one transcript viewer output, found {len(shown)}"
+        return shown[0]
+
     def error_outputs(self) -> list[dict[str, Any]]:
         """Outputs of type `error` (papermill already fails on them; kept for explicit asserts)."""
         return [o for c in self.nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
