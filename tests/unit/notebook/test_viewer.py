@@ -122,6 +122,21 @@ def test_viewer_redacts_a_key_that_slipped_into_a_body():
     assert "plain-secret-value" not in view.html and "k" * 12 not in view.html and "Z" * 30 not in view.html
 
 
+def test_viewer_since_shows_only_the_exchanges_after_the_mark():
+    def chat(answer: str, url: str = "http://127.0.0.1:1/v1/chat/completions") -> Exchange:
+        return Exchange("POST", url, {}, {"messages": []}, 200, {"choices": [], "note": answer}, 0.01)
+
+    wire = WireLog()
+    wire.exchanges += [chat("first run"), chat("a model list", "http://127.0.0.1:1/v1/models")]
+    mark = len(wire.exchanges)  # as a notebook takes it before running the loop again
+    wire.exchanges += [chat("second run"), chat("its models", "http://127.0.0.1:1/v1/models")]
+    transcript = transcript_from_messages([{"role": "user", "content": "q"}], "a", model="m")
+    assert build_run_view(transcript, wire).exchanges == 2  # both runs' chat exchanges
+    view = build_run_view(transcript, wire, since=mark)
+    assert view.exchanges == 1 and "second run" in view.text and "first run" not in view.text
+    assert build_run_view(transcript, wire, since=mark, chat_only=False).exchanges == 2
+
+
 def test_transcript_from_messages_rebuilds_turns():
     messages = [
         {"role": "user", "content": "q"},
