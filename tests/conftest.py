@@ -72,7 +72,8 @@ def anyio_backend() -> str:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """How `pytest -n N` (scripts/test.sh) shares out the tests: a whole test file to one worker, so a
-    notebook's tests share its one run, and all of tests/interop/ to one worker, so only one real model
+    notebook's tests share its one run (test_rerun.py's tests, one notebook each, go out singly), and
+    all of tests/interop/ to one worker, so only one real model
     server runs (it uses both cores). (xdist's own `--dist loadgroup` does not work with pytest 9: it
     renames `item._nodeid`, which pytest 9 no longer reads.)"""
     from xdist.scheduler import LoadScopeScheduling
@@ -80,6 +81,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     class ByFile(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
+            if path == "tests/notebooks/test_rerun.py":  # one notebook a test, each long: share them out
+                return nodeid
             return "tests/interop" if path.startswith("tests/interop/") else path
 
     return ByFile(config, log)
