@@ -5,14 +5,18 @@ An `AssistantAgent` run returns a `TaskResult` whose `messages` interleave the u
 and the agent's final message. A model that ignores the tools it was offered produces no
 `ToolCallRequestEvent` at all, which is how the "tool call ignored" row of seed 000 is detected.
 `transcript_from_autogen` turns a run into the workbook's `Transcript`, for `show_run`'s viewer.
+`explained_autogen_errors` turns what Autogen raises from inside when a real server or a weak model
+misbehaves into an `EndpointError` that says what happened and what to do.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import openai
 from autogen_agentchat.base import TaskResult
 from autogen_agentchat.messages import (
     BaseChatMessage,
@@ -25,6 +29,7 @@ from autogen_agentchat.messages import (
 from autogen_core import FunctionCall
 from autogen_core.models import FunctionExecutionResult
 
+from helpers.errors import EndpointError
 from helpers.llm.wire import WireLog
 from helpers.toolloop.transcript import Transcript, transcript_from_messages
 
@@ -187,3 +192,55 @@ def transcript_from_autogen(
     elif answer is not None and not answer.strip():
         transcript.stop_reason = "empty_reply"
     return transcript
+
+
+SERVERS_WITH_TOOL_CALLS = (
+    "vLLM with --enable-auto-tool-choice and the model's --tool-call-parser, Ollama, or llama.cpp's "
+    "llama-server --jinja"
+)
+
+
+def explain_autogen_error(error: BaseException) -> str | None:
+    """What a server or model did to make Autogen 0.7 raise `error`, and what to do; None if unknown."""
+    text = str(error)
+    if isinstance(error, ValueError) and "function_call is deprecated" in text:
+        return (
+            "The server returned the deprecated `function_call` field next to `tool_calls`, which Autogen 0.7 "
+            "refuses. Give OpenAIChatCompletionClient http_client=backend.wire.async_http_client() (the "
+            f"workbook's portable transport drops the field), or use a server that sends only tool_calls: "
+            f"{SERVERS_WITH_TOOL_CALLS}."
+        )
+    if isinstance(error, RuntimeError) and "Reflect on tool use produced no valid text response" in text:
+        return (
+            "The tool ran, but the model's next reply had no text, so Autogen had no answer to show "
+            "(reflect_on_tool_use asks the model to answer from the tool's result). Small models do this, and "
+            "so does any model on a server that drops tool results from the prompt (llama-cpp-python's "
+            f"chatml-function-calling): use a larger model, or {SERVERS_WITH_TOOL_CALLS}."
+        )
+    if isinstance(error, openai.APIStatusError):
+        hint = (
+            " A schema error like this one usually means the server refuses a field the client sent (for "
+            "llama-cpp-python, an assistant message whose content is null): send requests through the "
+            "workbook's portable transport, http_client=backend.wire.async_http_client()."
+            if error.status_code >= 500 and "validation error" in text
+            else ""
+        )
+        return f"The model endpoint refused the request with HTTP {error.status_code}: {text[:300].rstrip('.')}.{hint}"
+    if isinstance(error, openai.APITimeoutError):
+        return "The model endpoint sent no reply in time: the server is busy or the model is slow. Run the cell again."
+    if isinstance(error, openai.APIConnectionError):
+        return "Nothing answered at the model endpoint: is the server (or its port-forward) running, and BASE_URL right?"
+    return None
+
+
+@contextmanager
+def explained_autogen_errors() -> Iterator[None]:
+    """Around an agent run: an error `explain_autogen_error` knows becomes an `EndpointError` with that
+    explanation (and without Autogen's traceback); any other error passes unchanged."""
+    try:
+        yield
+    except (ValueError, RuntimeError, openai.APIError) as error:
+        explanation = explain_autogen_error(error)
+        if explanation is None:
+            raise
+        raise EndpointError(f"{type(error).__name__} from inside Autogen: {explanation}") from None
