@@ -69,6 +69,18 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+# The longest runs first, so that under `-n 2` no worker starts one of them when the other is nearly done:
+# the real model's tests (one worker, one model), then the notebook re-runs and the browser.
+FIRST = ("tests/interop/", "tests/notebooks/test_rerun.py", "tests/browser/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((n for n, start in enumerate(FIRST) if item.nodeid.startswith(start)), len(FIRST))
+
+    items.sort(key=rank)  # stable: the order within each group stays
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """How `pytest -n N` (scripts/test.sh) shares out the tests: a whole test file to one worker, so a
@@ -77,6 +89,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     server runs (it uses both cores). (xdist's own `--dist loadgroup` does not work with pytest 9: it
     renames `item._nodeid`, which pytest 9 no longer reads.)"""
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False  # keep the order of pytest_collection_modifyitems below
 
     class ByFile(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:

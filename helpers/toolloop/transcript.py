@@ -203,6 +203,10 @@ def _timing(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def cards_html(transcript: Transcript) -> str:
     """The conversation as HTML cards: user, assistant, tool call, tool result, final answer, timings."""
     cards = [_card("user", "User", html.escape(transcript.question))]
@@ -237,7 +241,7 @@ def cards_html(transcript: Transcript) -> str:
     total = sum(t.seconds for t in transcript.turns)
     cards.append(
         f"<div class='workbook-summary' style='color:#555'>Stopped: {html.escape(transcript.explanation)} "
-        f"({len(transcript.turns)} model turns, {len(transcript.tool_runs)} tool calls, "
+        f"({_count(len(transcript.turns), 'model turn')}, {_count(len(transcript.tool_runs), 'tool call')}, "
         f"{_timing(total)} in all, model {html.escape(transcript.model)})</div>"
     )
     if transcript.warning:
