@@ -1,7 +1,8 @@
 """Every notebook run offline under papermill, one after another: time per notebook and peak memory.
 
 Uses plain papermill.execute_notebook (as the tests and CI do) with BACKEND=standin, writing the executed
-copies to a temporary folder. A thread samples, every 50 ms, the resident memory of every process
+copies to a temporary folder once at the end of each run (request_save_on_cell_execute=False, as the
+tests do: papermill's default rewrites the whole notebook after every cell, 2-3 s a notebook here). A thread samples, every 50 ms, the resident memory of every process
 under this one (the kernels, and the MCP servers, proxies and endpoints they start).
 Prints a table, then one JSON line: {"total_s" (target < 90), "per_notebook", "peak_rss_mb" (target < 1024)}.
 
@@ -59,7 +60,8 @@ def main(names: list[str]) -> dict:
         for path in paths:
             started = time.perf_counter()
             papermill.execute_notebook(str(path), str(Path(folder) / path.name), parameters={"BACKEND": "standin"},
-                                       cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False)
+                                       cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False,
+                                       request_save_on_cell_execute=False)
             per_notebook[path.stem] = round(time.perf_counter() - started, 1)
             print(f"{path.stem:40} {per_notebook[path.stem]:6.1f} s", flush=True)
     total = time.perf_counter() - began

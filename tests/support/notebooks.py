@@ -78,6 +78,9 @@ def execute(
         cwd=str(cwd),
         kernel_name="python3",
         progress_bar=False,
+        # papermill writes the whole notebook after each cell by default (2-3 s a run for 04); the
+        # output is still written once at the end, also when a cell fails.
+        request_save_on_cell_execute=False,
         execution_timeout=timeout,
     )
     return NotebookRun(output)
