@@ -35,4 +35,6 @@ lab_args=()
 given --notebook-dir --ServerApp.root_dir || lab_args+=(--notebook-dir=notebooks)
 given --ip --ServerApp.ip || lab_args+=(--ip=127.0.0.1)
 given --port --ServerApp.port || lab_args+=(--port=8888)
+# As root (a container, a Codespace, a CI runner) JupyterLab refuses to start without this.
+if [ "$(id -u)" = 0 ]; then given --allow-root --ServerApp.allow_root || lab_args+=(--allow-root); fi
 exec .venv/bin/jupyter lab ${lab_args[@]+"${lab_args[@]}"} "$@"

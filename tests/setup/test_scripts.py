@@ -3,12 +3,19 @@ stop before anything is installed, and the README's commands run what they say."
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
+
+from helpers.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = (
@@ -71,10 +78,51 @@ def test_workbook_sh_defaults_give_way_to_arguments(tmp_path: Path) -> None:
     jupyter = project / ".venv" / "bin" / "jupyter"
     jupyter.write_text('#!/bin/sh\necho "$@"\n')
     jupyter.chmod(0o755)
+    root = ["--allow-root"] if os.geteuid() == 0 else []  # JupyterLab refuses root without it
     default = _run(project, "scripts/workbook.sh").stdout.split()
-    assert default == ["lab", "--notebook-dir=notebooks", "--ip=127.0.0.1", "--port=8888"]
+    assert default == ["lab", "--notebook-dir=notebooks", "--ip=127.0.0.1", "--port=8888", *root]
     chosen = _run(project, "scripts/workbook.sh", "--port=9999", "--no-browser").stdout.split()
-    assert chosen == ["lab", "--notebook-dir=notebooks", "--ip=127.0.0.1", "--port=9999", "--no-browser"]
+    assert chosen == [
+        "lab",
+        "--notebook-dir=notebooks",
+        "--ip=127.0.0.1",
+        *root,
+        "--port=9999",
+        "--no-browser",
+    ]
+
+
+def test_workbook_sh_starts_jupyterlab(tmp_path: Path) -> None:
+    """The README's workbook command (set-up already done) gets a JupyterLab that answers, as root too."""
+    project = _installed(tmp_path)
+    (project / ".venv" / "bin" / "jupyter").symlink_to(ROOT / ".venv" / "bin" / "jupyter")
+    (project / "notebooks").mkdir()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("WORKBOOK_OFFLINE", "PYTHONPATH")}
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")
+    lab = subprocess.Popen(
+        ["bash", "scripts/workbook.sh", "--no-browser", f"--port={port}", "--IdentityProvider.token=test"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline and lab.poll() is None and status != 200:
+            try:
+                status = httpx.get(f"http://127.0.0.1:{port}/api/status?token=test", timeout=2).status_code
+            except httpx.TransportError:
+                time.sleep(0.3)
+        stopped_early = lab.poll()
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # gone already if JupyterLab refused to start
+            os.killpg(lab.pid, signal.SIGTERM)
+        _, errors = lab.communicate(timeout=30)
+    assert status == 200, f"JupyterLab did not answer (exit code {stopped_early}): {errors[-1500:]}"
 
 
 def test_bad_arguments_stop_before_installing(tmp_path: Path) -> None:
