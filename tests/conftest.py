@@ -85,12 +85,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """How `pytest -n N` (scripts/test.sh) shares out the tests: a whole test file to one worker, so a
     notebook's tests share its one run (test_rerun.py's tests, one notebook each, go out singly), and
-    all of tests/interop/ to one worker, so only one real model
-    server runs (it uses both cores). (xdist's own `--dist loadgroup` does not work with pytest 9: it
-    renames `item._nodeid`, which pytest 9 no longer reads.)"""
+    all of tests/interop/ to one worker, so only one real model server runs. (xdist's own
+    `--dist loadgroup` does not work with pytest 9: it renames `item._nodeid`, which pytest 9 no
+    longer reads.)"""
     from xdist.scheduler import LoadScopeScheduling
 
-    config.option.loadscopereorder = False  # keep the order of pytest_collection_modifyitems below
+    config.option.loadscopereorder = False  # keep the order of pytest_collection_modifyitems above
 
     class ByFile(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:

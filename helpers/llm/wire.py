@@ -13,7 +13,8 @@ applies "be conservative in what you send, liberal in what you accept" to chat c
 
 Nothing else is changed, a body that is not JSON passes untouched, and each change is noted in
 `Exchange.adjusted`. Streamed (SSE) replies pass untouched too: Autogen 0.7.5's `create_stream` never
-reads a delta's `function_call` (it raises only on `finish_reason` "function_call"), so none is dropped. For a plain `httpx.Client` (notebook 1), `httpx_hooks()` logs without rewriting.
+reads a delta's `function_call` (it raises only on `finish_reason` "function_call"), so none is
+dropped. For a plain `httpx.Client` (notebook 1), `httpx_hooks()` logs without rewriting.
 """
 
 from __future__ import annotations
