@@ -33,12 +33,11 @@ class ScriptedStandIn(StandIn):
         super().__init__(cassettes=[], **options)
         self.script: list[dict[str, Any]] = []
         self.repeat = False
-        self.served: list[int] = []  # the step each chat request got
 
     def load(self, steps: list[dict[str, Any]], repeat: bool = False) -> None:
         """Use `steps` for the next conversation; forget earlier requests."""
         self.reset_stats()
-        self.script, self.repeat, self.served = list(steps), repeat, []
+        self.script, self.repeat = list(steps), repeat
 
     async def _answer(self, body: dict[str, Any], model: str, auth: str) -> Response:
         turn = sum(1 for m in body.get("messages") or [] if m.get("role") == "assistant")
@@ -56,9 +55,7 @@ class ScriptedStandIn(StandIn):
                 },
                 status_code=418,
             )
-        index = min(turn, len(self.script) - 1)
-        self.served.append(index)
-        step = self.script[index]
+        step = self.script[min(turn, len(self.script) - 1)]
         if step.get("delay_s"):
             await asyncio.sleep(step["delay_s"])
         status = step.get("status", 200)
