@@ -177,11 +177,9 @@ def test_record_against_a_live_endpoint_writes_a_cassette_of_every_answered_requ
     """RECORD=True with an OpenAI-compatible endpoint (a stand-in posing as one) saves the Autogen runs."""
     from helpers.llm import cassette_name
     from helpers.standin.cassette import Cassette
-    from tests.support.notebooks import EXECUTED, NOTEBOOKS, execute
+    from tests.support.notebooks import EXECUTED, NOTEBOOKS, execute, recording_against
 
-    monkeypatch.setenv("OPENAI_COMPATIBLE_API_KEY", standin.api_key)
-    monkeypatch.setenv("WORKBOOK_CASSETTE_DIR", str(tmp_path))
-    parameters = {"BACKEND": "openai-compatible", "BASE_URL": standin.base_url, "RECORD": True}
+    parameters = recording_against(standin, monkeypatch, tmp_path)
     live = execute(NOTEBOOKS / NOTEBOOK, EXECUTED / "04_autogen_kaito_time-RECORD.ipynb", parameters)
     records = live.records
     assert records["standin"] is False and records["viewer"] is True

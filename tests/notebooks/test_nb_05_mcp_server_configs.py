@@ -199,10 +199,9 @@ def test_record_against_a_live_endpoint_writes_a_cassette_without_secrets(
     import json
 
     from helpers.standin.cassette import Cassette
+    from tests.support.notebooks import recording_against
 
-    monkeypatch.setenv("OPENAI_COMPATIBLE_API_KEY", standin.api_key)
-    monkeypatch.setenv("WORKBOOK_CASSETTE_DIR", str(tmp_path))
-    parameters = {"BACKEND": "openai-compatible", "BASE_URL": standin.base_url, "RECORD": True}
+    parameters = recording_against(standin, monkeypatch, tmp_path)
     (tmp_path / "secrets").mkdir()
     run, own_store = run_with_own_store(
         tmp_path / "secrets", BUILD_DIR / "executed" / "05_mcp_server_configs-RECORD.ipynb", parameters

@@ -84,3 +84,11 @@ def execute(
         execution_timeout=timeout,
     )
     return NotebookRun(output)
+
+
+def recording_against(endpoint: Any, monkeypatch: Any, cassette_dir: Path) -> dict[str, Any]:
+    """Papermill parameters (and environment) for a `RECORD = True` run against `endpoint`, a stand-in
+    posing as a live OpenAI-compatible server: its key in the environment, cassettes to `cassette_dir`."""
+    monkeypatch.setenv("OPENAI_COMPATIBLE_API_KEY", endpoint.api_key)
+    monkeypatch.setenv("WORKBOOK_CASSETTE_DIR", str(cassette_dir))
+    return {"BACKEND": "openai-compatible", "BASE_URL": endpoint.base_url, "RECORD": True}

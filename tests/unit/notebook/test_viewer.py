@@ -6,7 +6,6 @@ import asyncio
 import json
 
 import httpx
-import papermill
 import pytest
 
 from helpers.llm.backends import connect
@@ -224,19 +223,10 @@ def test_save_refuses_a_secret_in_a_body(tmp_path):
 @pytest.mark.notebook
 def test_notebook_01_records_a_live_run_that_replays(live, monkeypatch, tmp_path):
     """RECORD=True against a 'live' endpoint (a planner-only stand-in) writes a cassette a fresh stand-in replays."""
-    monkeypatch.setenv("OPENAI_COMPATIBLE_API_KEY", live.api_key)
-    monkeypatch.setenv("WORKBOOK_CASSETTE_DIR", str(tmp_path))
-    output = ROOT / "build" / "executed" / "01_raw_json_tool_loop-RECORD.ipynb"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(
-        str(ROOT / "notebooks" / "01_raw_json_tool_loop.ipynb"),
-        str(output),
-        parameters={"BACKEND": "openai-compatible", "BASE_URL": live.base_url, "RECORD": True},
-        cwd=str(ROOT / "notebooks"),
-        kernel_name="python3",
-        progress_bar=False,
-        execution_timeout=240,
-    )
+    from tests.support.notebooks import EXECUTED, NOTEBOOKS, execute, recording_against
+
+    output = EXECUTED / "01_raw_json_tool_loop-RECORD.ipynb"
+    execute(NOTEBOOKS / "01_raw_json_tool_loop.ipynb", output, recording_against(live, monkeypatch, tmp_path))
     from helpers.notebook.records import read_records
 
     records = read_records(output)
