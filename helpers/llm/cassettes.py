@@ -18,7 +18,7 @@ from typing import Any
 
 from helpers.llm.wire import WireLog
 from helpers.redact import find_secrets
-from helpers.standin.cassette import CASSETTE_DIR, Cassette
+from helpers.standin.cassette import Cassette, cassette_dir
 
 # Environment variables whose values must never reach a cassette, whoever set them.
 SECRET_SETTINGS = (
@@ -107,7 +107,7 @@ def save_cassette(
             f"not saved: something secret-looking is in the recording at {', '.join(where[:5])}. "
             "Remove it from the conversation (or the tool results) and record again."
         )
-    target = Path(folder or os.environ.get("WORKBOOK_CASSETTE_DIR") or CASSETTE_DIR)
+    target = Path(folder or cassette_dir())
     target.mkdir(parents=True, exist_ok=True)
     path = target / (re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") + ".json")
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

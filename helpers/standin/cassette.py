@@ -1,6 +1,7 @@
 """Cassettes: recorded conversations the stand-in replays while an incoming one matches them.
 
-A cassette is a JSON file in `data/cassettes/` with a list of exchanges, each the request's
+A cassette is a JSON file in `data/cassettes/` (or the folder `WORKBOOK_CASSETTE_DIR` names, where
+`RECORD = True` writes too) with a list of exchanges, each the request's
 messages and the response body the real model gave. A request matches an exchange when its
 messages are the same once normalised: ids dropped, tool results compared as parsed JSON,
 whitespace trimmed, and fields that do nothing on the wire ignored.
@@ -9,6 +10,7 @@ whitespace trimmed, and fields that do nothing on the wire ignored.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,11 @@ from .planner import message_text
 from .wire import Reply, ToolCall
 
 CASSETTE_DIR = DATA_DIR / "cassettes"
+
+
+def cassette_dir() -> Path:
+    """Where cassettes are written and replayed from: `WORKBOOK_CASSETTE_DIR` if set, else data/cassettes/."""
+    return Path(os.environ.get("WORKBOOK_CASSETTE_DIR") or CASSETTE_DIR)
 
 
 def _canonical_json(text: str) -> Any:
@@ -88,6 +95,7 @@ class Cassette:
         return None
 
 
-def load_all(folder: Path = CASSETTE_DIR) -> list[Cassette]:
-    """Every cassette in `folder`, in name order."""
+def load_all(folder: Path | None = None) -> list[Cassette]:
+    """Every cassette in `folder` (default: `cassette_dir()`), in name order."""
+    folder = folder or cassette_dir()
     return [Cassette.load(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []

@@ -15,7 +15,6 @@ this test demands is that it stops *with an explanation*. A notebook passes when
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,9 +22,8 @@ from typing import Any
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-import helpers.errors
 from helpers.settings import BUILD_DIR
-from tests.support.notebooks import EXECUTED, NOTEBOOKS, execute
+from tests.support.notebooks import EXECUTED, NOTEBOOKS, WORKBOOK_ERRORS, execute, explains, last_frame
 
 pytestmark = pytest.mark.interop
 
@@ -41,28 +39,12 @@ LIVE_NOTEBOOKS = [
 # Notebooks known to stop without an explanation with a real small model (none, since 04's Paris
 # checks say what the model did): an entry here makes that notebook's test a non-strict xfail.
 KNOWN_UNEXPLAINED: dict[str, str] = {}
-WORKBOOK_ERRORS = set(helpers.errors.__all__)
-# Words an explanation uses to say who did what; a message that is only the model's own text has none.
-EXPLAINING_WORDS = re.compile(r"\b(model|server|endpoint|tool|tools|reply|replied|answer|answered)\b", re.I)
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-# Each model request costs 8-16 s on 2 CPU cores, so the tool loops of 01 and 02 get 3 turns instead of
-# 8: still several round trips with tool results sent back (what strict servers refuse when it is
-# wrong), and the same explained stop at the turn limit; 5 turns fewer save about 2 minutes of CI.
+# Each model request costs 4-16 s here (one llama.cpp thread, more when the prompt grows), so the tool
+# loops of 01 and 02 get 3 turns instead of 8: still several round trips with tool results sent back
+# (what strict servers refuse when it is wrong), and the same explained stop at the turn limit.
 FEWER_TURNS = {"01_raw_json_tool_loop.ipynb": 3, "02_mcp_server_and_client.ipynb": 3}
 CELL_TIMEOUT = 900  # seconds per cell: a tool loop of 8 turns on 2 busy cores can take minutes
 ENDINGS: dict[str, dict[str, Any]] = {}
-
-
-def last_frame(traceback: list[str]) -> str:
-    """The innermost frame of a kernel traceback: 'Cell In[12], line 5' or 'File /path/x.py:10, in f()'."""
-    lines = [line.strip() for entry in traceback for line in ANSI.sub("", entry).splitlines()]
-    frames = [line for line in lines if line.startswith(("Cell In[", "File "))]
-    return frames[-1] if frames else ""
-
-
-def explains(evalue: str) -> bool:
-    """True when an error message reads as an explanation (not empty, not only the model's words)."""
-    return len(evalue.strip()) >= 30 and bool(EXPLAINING_WORDS.search(evalue))
 
 
 @pytest.fixture(scope="module")

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import papermill
 
+import helpers.errors
 from helpers.notebook.records import read_records
 from helpers.settings import BUILD_DIR, PROJECT_ROOT
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
+# How a notebook may stop with a weak model: an assertion in a notebook cell or one of these, with a message
+# that explains (tests/interop, and the offline replays of real-model cassettes).
+WORKBOOK_ERRORS = set(helpers.errors.__all__)
+# Words an explanation uses to say who did what; a message that is only the model's own text has none.
+EXPLAINING_WORDS = re.compile(r"\b(model|server|endpoint|tool|tools|reply|replied|answer|answered)\b", re.I)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Under pytest-xdist each worker writes its own copies, so two workers never write one file at once.
 EXECUTED = BUILD_DIR / "executed" / os.environ.get("PYTEST_XDIST_WORKER", "")
 
@@ -92,3 +100,15 @@ def recording_against(endpoint: Any, monkeypatch: Any, cassette_dir: Path) -> di
     monkeypatch.setenv("OPENAI_COMPATIBLE_API_KEY", endpoint.api_key)
     monkeypatch.setenv("WORKBOOK_CASSETTE_DIR", str(cassette_dir))
     return {"BACKEND": "openai-compatible", "BASE_URL": endpoint.base_url, "RECORD": True}
+
+
+def last_frame(traceback: list[str]) -> str:
+    """The innermost frame of a kernel traceback: 'Cell In[12], line 5' or 'File /path/x.py:10, in f()'."""
+    lines = [line.strip() for entry in traceback for line in ANSI.sub("", entry).splitlines()]
+    frames = [line for line in lines if line.startswith(("Cell In[", "File "))]
+    return frames[-1] if frames else ""
+
+
+def explains(evalue: str) -> bool:
+    """True when an error message reads as an explanation (not empty, not only the model's words)."""
+    return len(evalue.strip()) >= 30 and bool(EXPLAINING_WORDS.search(evalue))

@@ -302,3 +302,15 @@ def test_seed_cassette_replays_the_qwen_run(standin):
     assert reply.system_fingerprint == "standin-cassette:seed-002-qwen3-4b"
     assert reply.choices[0].message.tool_calls[0].id == "e5d76aed-84fe-4d8f-8ae0-67f6ecd25b89"
     assert reply.model == "standin-tool-planner"  # says who answered, not "qwen3-4b"
+
+
+def test_the_cassette_folder_is_where_record_writes_and_the_stand_in_replays(monkeypatch, tmp_path):
+    from helpers.standin.cassette import CASSETTE_DIR, cassette_dir, load_all
+
+    monkeypatch.delenv("WORKBOOK_CASSETTE_DIR", raising=False)
+    assert cassette_dir() == CASSETTE_DIR and [c.name for c in load_all()] == ["seed-002-qwen3-4b"]
+    monkeypatch.setenv("WORKBOOK_CASSETTE_DIR", str(tmp_path))
+    assert cassette_dir() == tmp_path and load_all() == []  # the folder it names, and only that one
+    (tmp_path / "mine.json").write_text((CASSETTE_DIR / "seed-002-qwen3-4b.json").read_text())
+    assert [c.name for c in load_all()] == ["seed-002-qwen3-4b"]
+    assert [c.name for c in StandIn().cassettes] == ["seed-002-qwen3-4b"]  # a stand-in made now replays it
