@@ -332,6 +332,12 @@ async def run_tool_loop(
                     "turn it into tool_calls. On vLLM, start it with --enable-auto-tool-choice and "
                     "the model's --tool-call-parser."
                 )
+            elif choice.finish_reason == "length":
+                transcript.warning = (
+                    "The answer was cut off at the token limit (finish_reason 'length'): it may end "
+                    "mid-sentence. Allow more tokens (max_tokens, or the server's context size) or ask "
+                    "for a shorter answer."
+                )
             if on_turn:
                 on_turn(turn)
             return transcript
