@@ -316,6 +316,13 @@ class WireLog:
     def __len__(self) -> int:
         return len(self.exchanges)
 
+    def since(self, mark: int) -> WireLog:
+        """A new log of the exchanges from index `mark` on: take `len(wire.exchanges)` just before a run, call
+        this just after it, and the result holds that run alone, for the viewer, whatever ran before or after."""
+        run = WireLog()
+        run.exchanges = self.exchanges[mark:]
+        return run
+
     def chat_exchanges(self) -> list[Exchange]:
         return [e for e in self.exchanges if _is_chat(e.url)]
 

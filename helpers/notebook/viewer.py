@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from helpers.llm.wire import Exchange, WireLog, _is_chat
+from helpers.llm.wire import Exchange, WireLog
 from helpers.redact import redact, redact_headers
 from helpers.toolloop.transcript import Transcript, _short, _timing, cards_html, transcript_from_messages
 
@@ -118,12 +118,10 @@ def build_run_view(
     *,
     secrets: Iterable[str] = (),
     chat_only: bool = True,
-    since: int = 0,
 ) -> RunView:
-    """Build (without displaying) the viewer for `transcript` and the exchanges in `wire` from index `since` on."""
+    """Build (without displaying) the viewer for `transcript` and the exchanges in `wire`."""
     known = list(secrets)
-    logged = wire.exchanges[since:] if wire is not None else []
-    exchanges = [e for e in logged if _is_chat(e.url)] if chat_only else logged
+    exchanges = (wire.chat_exchanges() if chat_only else wire.exchanges) if wire is not None else []
     items = [_clean(e, known) for e in exchanges]
     cards = cards_html(transcript)
     static = (
@@ -158,24 +156,20 @@ def build_run_view(
     return RunView(box, static, _plain(transcript, items), count, len(items))
 
 
-def show_run(
-    transcript: Transcript, wire: WireLog | None = None, *, secrets: Iterable[str] = (), since: int = 0
-) -> RunView:
+def show_run(transcript: Transcript, wire: WireLog | None = None, *, secrets: Iterable[str] = ()) -> RunView:
     """Display a run: cards beside the wire JSON (widgets), with static HTML and text copies in the same output.
 
     Args:
         transcript: from `run_tool_loop`, or `transcript_from_messages` for a loop written by hand.
         wire: the WireLog of the client that talked to the model (`backend.wire`); None: cards only.
         secrets: values to redact wherever they appear (for example the API key), besides the usual shapes.
-        since: show only `wire.exchanges[since:]`: take `len(backend.wire.exchanges)` just before the run,
-            so a run made again on the same client shows its own exchanges, not the earlier runs' too.
 
     Returns:
         The RunView, whose `built` says whether the widget view was made.
     """
     from IPython.display import display
 
-    view = build_run_view(transcript, wire, secrets=secrets, since=since)
+    view = build_run_view(transcript, wire, secrets=secrets)
     display(view)
     return view
 

@@ -131,9 +131,9 @@ def test_viewer_since_shows_only_the_exchanges_after_the_mark():
     wire.exchanges += [chat("second run"), chat("its models", "http://127.0.0.1:1/v1/models")]
     transcript = transcript_from_messages([{"role": "user", "content": "q"}], "a", model="m")
     assert build_run_view(transcript, wire).exchanges == 2  # both runs' chat exchanges
-    view = build_run_view(transcript, wire, since=mark)
+    view = build_run_view(transcript, wire.since(mark))
     assert view.exchanges == 1 and "second run" in view.text and "first run" not in view.text
-    assert build_run_view(transcript, wire, since=mark, chat_only=False).exchanges == 2
+    assert build_run_view(transcript, wire.since(mark), chat_only=False).exchanges == 2
 
 
 def test_transcript_from_messages_rebuilds_turns():
