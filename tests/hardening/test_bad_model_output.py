@@ -35,6 +35,7 @@ from helpers.settings import PROJECT_ROOT
 from helpers.standin import DEFAULT_DEPLOYMENT
 from helpers.toolloop.loop import Toolbox, local_tool, run_tool_loop
 from helpers.toolloop.transcript import STOP_REASONS
+from tests.support.autogen import unknown_model_info
 from tests.support.scripted_endpoint import RECORDED_REPLIES as RECORDED
 from tests.support.scripted_endpoint import ScriptedStandIn, replayed, running_scripted
 
@@ -258,17 +259,9 @@ async def test_tool_loop(endpoint: ScriptedStandIn, name: str, route: str) -> No
 
 def autogen_agent(endpoint: ScriptedStandIn, entry: dict[str, Any]):
     from autogen_agentchat.agents import AssistantAgent
-    from autogen_core.models import ModelFamily
     from autogen_ext.models.openai import OpenAIChatCompletionClient
 
-    model_info = {
-        "vision": False,
-        "function_calling": True,
-        "json_output": True,
-        "family": ModelFamily.UNKNOWN,
-        "structured_output": True,
-        "multiple_system_messages": True,
-    }
+    model_info = unknown_model_info()
     client = OpenAIChatCompletionClient(
         base_url=endpoint.base_url,
         api_key=endpoint.api_key,

@@ -22,6 +22,7 @@ from mcp.client.streamable_http import streamablehttp_client
 
 from helpers.servers.auth_gate import ToolCallCounter
 from helpers.servers.time import start_time_server
+from tests.support.autogen import unknown_model_info
 from tests.support.mcp_wire import ACCEPT, INITIALIZE
 
 
@@ -220,7 +221,6 @@ def _tool_path_taken(server_stats: dict[str, Any], runs: list[Any]) -> bool:
 async def test_the_server_count_catches_a_tool_call_that_never_reached_the_server(standin) -> None:
     """The fault: Autogen runs a local look-alike of the MCP tool. Its events look the same; the server's count does not."""
     from autogen_agentchat.agents import AssistantAgent
-    from autogen_core.models import ModelFamily
     from autogen_core.tools import FunctionTool
     from autogen_ext.models.openai import OpenAIChatCompletionClient
     from autogen_ext.tools.mcp import StreamableHttpMcpToolAdapter, StreamableHttpServerParams
@@ -229,14 +229,7 @@ async def test_the_server_count_catches_a_tool_call_that_never_reached_the_serve
         """Get current time in a specific timezone."""
         return json.dumps({"timezone": timezone, "datetime": datetime.now(ZoneInfo(timezone)).isoformat()})
 
-    model_info = {
-        "vision": False,
-        "function_calling": True,
-        "json_output": True,
-        "family": ModelFamily.UNKNOWN,
-        "structured_output": True,
-        "multiple_system_messages": True,
-    }
+    model_info = unknown_model_info()
     client = OpenAIChatCompletionClient(
         base_url=standin.base_url, api_key=standin.api_key, model=standin.model_ids[0], model_info=model_info
     )
