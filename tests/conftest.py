@@ -71,7 +71,8 @@ def anyio_backend() -> str:
 
 # The longest runs first, so that under `-n 2` no worker starts one of them when the other is nearly done:
 # the real model's tests (one worker, one model), then the notebook re-runs and the browser.
-FIRST = ("tests/interop/", "tests/notebooks/test_rerun.py", "tests/browser/")
+HARDENED = "tests/notebooks/test_rerun_and_secrets.py"
+FIRST = ("tests/interop/", HARDENED, "tests/browser/")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -84,8 +85,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """How `pytest -n N` (scripts/test.sh) shares out the tests: a whole test file to one worker, so a
-    notebook's tests share its one run (test_rerun.py's tests, one notebook each, go out singly), and
-    all of tests/interop/ to one worker, so only one real model server runs. (xdist's own
+    notebook's tests share its one run; in test_rerun_and_secrets.py one notebook's two tests (they
+    share its hardened run), so the six long runs go out singly; and all of tests/interop/ to one
+    worker, so only one real model server runs. (xdist's own
     `--dist loadgroup` does not work with pytest 9: it renames `item._nodeid`, which pytest 9 no
     longer reads.)"""
     from xdist.scheduler import LoadScopeScheduling
@@ -95,8 +97,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     class ByFile(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            if path == "tests/notebooks/test_rerun.py":  # one notebook a test, each long: share them out
-                return nodeid
+            if path == HARDENED:  # a scope per notebook (the test's parameter), each long: share them out
+                parameter = nodeid.partition("[")[2]
+                return f"{path}[{parameter}" if parameter else nodeid
             return "tests/interop" if path.startswith("tests/interop/") else path
 
     return ByFile(config, log)

@@ -1,7 +1,7 @@
 """Notebook 05 runs offline: seed-003 configs, secret headers, namespaces, filters and the agent's tool loop.
 
 Each run of the notebook here gets a secret store of its own (WORKBOOK_SECRETS_DIR, a fresh
-WORKBOOK_SECRET_KEY), so another run (tests/hardening/test_secret_hygiene.py, the RECORD test) cannot
+WORKBOOK_SECRET_KEY), so another run (tests/notebooks/test_rerun_and_secrets.py, the RECORD test) cannot
 rewrite the token this module reads back.
 """
 
